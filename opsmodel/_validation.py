@@ -109,7 +109,9 @@ def check_real_array(
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
-        raise InvalidInputError(f"{name} must be a real number or array of reals, got {value!r}") from exc
+        raise InvalidInputError(
+            f"{name} must be a real number or array of reals, got {value!r}"
+        ) from exc
     if arr.dtype == bool or arr.dtype.kind not in "iuf":
         raise InvalidInputError(
             f"{name} must be a real number or array of reals in {interval}, got {value!r}"
@@ -119,7 +121,9 @@ def check_real_array(
         raise InvalidInputError(f"{name} must be finite, got {value!r}")
     if not _in_range(arr, low, high, low_open, high_open):
         bad = arr[~_elementwise_ok(arr, low, high, low_open, high_open)].ravel()[0]
-        raise InvalidInputError(f"{name} must be in {interval}, got {bad!r} among {arr.size} values")
+        raise InvalidInputError(
+            f"{name} must be in {interval}, got {bad!r} among {arr.size} values"
+        )
     return arr
 
 
