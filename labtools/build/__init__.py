@@ -1,0 +1,1 @@
+"""Build the assignment from its one master notebook: student release, solutions, autograder."""

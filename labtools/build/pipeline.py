@@ -1,0 +1,188 @@
+"""One build: every artefact of the assignment from the master notebook and the rubric.
+
+Committed (checked fresh by a test): the student notebook ``assignment/ops_scale.ipynb``,
+the solution notebook ``solutions/ops_scale.ipynb`` and the README's points table.
+Everything else goes to ``dist/``:
+
+- ``dist/student/`` and ``dist/ops_scale-student.zip``: what students download;
+- ``dist/autograder/source/`` and ``dist/ops_scale-autograder.zip``: Gradescope's autograder;
+- ``dist/solutions/ops_scale-executed.ipynb``: the solution run top to bottom, with plots;
+- ``dist/grading/``: the TA guide, the Gradescope rubric text and the written-prompts PDF.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from labtools.build.autograder_zip import assemble_autograder_source, zip_folder
+from labtools.build.notebooks import read_normalised_text, write_normalised
+from labtools.build.otter_assign import AssignOutput, run_otter_assign
+from labtools.build.release_scan import scan_release, secret_lines
+from labtools.build.written_pdf import notebook_to_pdf
+from labtools.paths import (
+    DIST,
+    MASTER_SOURCE,
+    NOTEBOOK_NAME,
+    REPO,
+    SOLUTION_NOTEBOOK,
+    STUDENT_NOTEBOOK,
+)
+from labtools.rubric import (
+    Rubric,
+    load_rubric,
+    render_gradescope_rubric,
+    render_points_table,
+    render_ta_guide,
+)
+
+__all__ = ["BuildResult", "build", "stale_generated_files", "README_TABLE_MARKERS"]
+
+README = REPO / "README.md"
+README_TABLE_MARKERS = ("<!-- points-table:start -->", "<!-- points-table:end -->")
+
+
+@dataclass
+class BuildResult:
+    """Where the build put things, and how long the slow steps took."""
+
+    dist: Path
+    student_zip: Path
+    autograder_zip: Path
+    autograder_source: Path
+    student_dir: Path
+    solution_notebook: Path
+    executed_solution: Path | None = None
+    prompts_pdf: Path | None = None
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def _readme_with_table(readme_text: str, rubric: Rubric) -> str:
+    start, end = README_TABLE_MARKERS
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+    if not pattern.search(readme_text):
+        raise ValueError(f"README.md lacks the markers {start} ... {end}")
+    return pattern.sub(f"{start}\n{render_points_table(rubric)}\n{end}", readme_text)
+
+
+def _student_release(assign: AssignOutput, dist: Path) -> tuple[Path, Path]:
+    student = dist / "student"
+    if student.exists():
+        shutil.rmtree(student)
+    shutil.copytree(assign.student, student)
+    write_normalised(nbformat.read(assign.student_notebook, 4), student / NOTEBOOK_NAME)
+    return student, zip_folder(student, dist / "ops_scale-student.zip")
+
+
+def execute_solution(assign: AssignOutput, destination: Path, *, timeout_s: int = 300) -> float:
+    """Run the solution notebook top to bottom (public and hidden checks included).
+
+    Returns the wall time in seconds. The full reference is importable here, so
+    ``grader.check`` runs the hidden cases too: a failing one raises.
+    """
+    from nbclient import NotebookClient
+
+    workdir = destination.parent / "solution-run"
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    shutil.copytree(assign.autograder / "tests", workdir / "tests")
+    nb = nbformat.read(assign.solution_notebook, 4)
+    start = time.perf_counter()
+    NotebookClient(
+        nb, timeout=timeout_s, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+    ).execute()
+    elapsed = time.perf_counter() - start
+    nbformat.write(nb, destination)
+    failures = [
+        out.get("data", {}).get("text/plain", "")
+        for cell in nb.cells
+        for out in cell.get("outputs", [])
+        if "failed" in str(out.get("data", {}).get("text/plain", "")).lower()
+    ]
+    if failures:
+        raise RuntimeError(f"the solution fails its own checks:\n{failures[:3]}")
+    return elapsed
+
+
+def build(
+    dist: Path = DIST,
+    *,
+    write_committed: bool = True,
+    execute: bool = True,
+    pdf: bool = True,
+) -> BuildResult:
+    """Build every artefact; see the module docstring for where each goes."""
+    timings: dict[str, float] = {}
+    rubric = load_rubric()
+    dist.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    assign = run_otter_assign(dist / ".work")
+    timings["otter_assign"] = time.perf_counter() - t0
+
+    student_dir, student_zip = _student_release(assign, dist)
+    leaks = scan_release(
+        student_zip, secret_lines(MASTER_SOURCE.read_text(), assign.autograder / "tests")
+    )
+    if leaks:
+        shown = "\n".join(f"  {leak.kind} in {leak.file}: {leak.line}" for leak in leaks[:20])
+        raise RuntimeError(f"the student release leaks {len(leaks)} secret lines:\n{shown}")
+    solution = write_normalised(
+        nbformat.read(assign.solution_notebook, 4), dist / "solutions" / NOTEBOOK_NAME
+    )
+    if write_committed:
+        shutil.copy2(student_dir / NOTEBOOK_NAME, STUDENT_NOTEBOOK)
+        SOLUTION_NOTEBOOK.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(solution, SOLUTION_NOTEBOOK)
+        README.write_text(_readme_with_table(README.read_text(), rubric))
+
+    source = assemble_autograder_source(
+        dist / "autograder" / "source", otter_autograder=assign.autograder, rubric=rubric
+    )
+    autograder_zip = zip_folder(source, dist / "ops_scale-autograder.zip")
+
+    grading = dist / "grading"
+    grading.mkdir(parents=True, exist_ok=True)
+    (grading / "ta-guide.md").write_text(render_ta_guide(rubric))
+    (grading / "gradescope-rubric.txt").write_text(render_gradescope_rubric(rubric))
+
+    result = BuildResult(
+        dist, student_zip, autograder_zip, source, student_dir, solution, timings_s=timings
+    )
+    if pdf:
+        t0 = time.perf_counter()
+        result.prompts_pdf = notebook_to_pdf(
+            student_dir / NOTEBOOK_NAME,
+            grading / "written-prompts.pdf",
+            title="Operations at Scale: written questions",
+        )
+        timings["prompts_pdf"] = time.perf_counter() - t0
+    if execute:
+        executed = dist / "solutions" / "ops_scale-executed.ipynb"
+        timings["execute_solution"] = execute_solution(assign, executed)
+        result.executed_solution = executed
+    return result
+
+
+def stale_generated_files(dist: Path) -> list[str]:
+    """Committed generated files that differ from a fresh build into ``dist``.
+
+    Builds without touching the committed files, then compares normalised texts.
+    """
+    result = build(dist, write_committed=False, execute=False, pdf=False)
+    stale = []
+    pairs = [
+        (STUDENT_NOTEBOOK, result.student_dir / NOTEBOOK_NAME),
+        (SOLUTION_NOTEBOOK, result.solution_notebook),
+    ]
+    for committed, fresh in pairs:
+        if not committed.exists() or read_normalised_text(committed) != read_normalised_text(fresh):
+            stale.append(str(committed.relative_to(REPO)))
+    if README.read_text() != _readme_with_table(README.read_text(), load_rubric()):
+        stale.append("README.md (points table)")
+    return stale

@@ -1,0 +1,79 @@
+"""``ops-lab``: the instructor's command line (a thin layer over keyword-only functions)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from labtools.paths import DIST
+
+__all__ = ["main"]
+
+
+def _build(args: argparse.Namespace) -> int:
+    from labtools.build.pipeline import build
+
+    result = build(args.dist, execute=not args.no_execute, pdf=not args.no_pdf)
+    print(f"student release:   {result.student_zip}")
+    print(f"autograder zip:    {result.autograder_zip}")
+    print(f"solutions:         {result.solution_notebook}")
+    if result.executed_solution:
+        print(f"executed solution: {result.executed_solution}")
+    if result.prompts_pdf:
+        print(f"written prompts:   {result.prompts_pdf}")
+    for step, seconds in result.timings_s.items():
+        print(f"  {step}: {seconds:.1f} s")
+    return 0
+
+
+def _selfcheck(args: argparse.Namespace) -> int:
+    from labtools.build.pipeline import build
+    from labtools.grading.selfcheck import format_table, run_selfcheck
+
+    result = build(args.dist)
+    for step, seconds in result.timings_s.items():
+        print(f"build step {step}: {seconds:.1f} s")
+    graded = run_selfcheck(args.dist, build_result=result)
+    print(format_table(graded))
+    wrong = [g for g in graded if g.mismatches]
+    for g in wrong:
+        print(f"\n{g.sample.name}:\n  " + "\n  ".join(g.mismatches))
+    print("\nself-check " + ("FAILED" if wrong else "passed"))
+    return 1 if wrong else 0
+
+
+def _written_pdf(args: argparse.Namespace) -> int:
+    from labtools.build.written_pdf import notebook_to_pdf
+
+    print(notebook_to_pdf(args.notebook, args.output))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``ops-lab``."""
+    parser = argparse.ArgumentParser(prog="ops-lab", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="build the student release, solutions and autograder")
+    p.add_argument("--dist", type=Path, default=DIST)
+    p.add_argument("--no-execute", action="store_true", help="skip running the solution")
+    p.add_argument("--no-pdf", action="store_true", help="skip the written-prompts PDF")
+    p.set_defaults(run=_build)
+
+    p = sub.add_parser("selfcheck", help="build, then grade the sample submissions")
+    p.add_argument("--dist", type=Path, default=DIST)
+    p.set_defaults(run=_selfcheck)
+
+    p = sub.add_parser("written-pdf", help="PDF of a notebook's written answers")
+    p.add_argument("notebook", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True)
+    p.set_defaults(run=_written_pdf)
+
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Grading: run a submission, compare with the reference, write Gradescope results."""

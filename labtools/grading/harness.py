@@ -1,0 +1,205 @@
+"""Grade one submission: the one harness behind Gradescope, batch grading and the self-check.
+
+Steps, each on the trusted side except the student's cells:
+
+1. find and read the notebook (:mod:`labtools.grading.submission`);
+2. copy it with the student support package into a fresh job folder;
+3. execute its code cells one by one in a sandboxed kernel (another user, no network,
+   limits on time, memory, processes and output; the reference, the tests and the results
+   folder invisible to it);
+4. run the Otter test files here, with the student's functions as proxies into the kernel;
+5. write ``results.json`` on every path, keeping every point earned.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from labtools.grading.notebook_cells import gradable_cells
+from labtools.grading.results import build_results, write_results
+from labtools.grading.submission import SubmissionProblem, find_notebook
+from labtools.grading.test_runner import (
+    KernelSession,
+    QuestionOutcome,
+    load_test_files,
+    names_used,
+    run_question,
+    student_namespace,
+)
+
+__all__ = ["GradingConfig", "GradeReport", "grade_submission", "load_grading_config"]
+
+log = logging.getLogger("labtools.grading")
+
+#: Problems listed per submission at most (a notebook failing everywhere says so once).
+MAX_LISTED_PROBLEMS = 12
+#: Characters of one error message shown to the student.
+MAX_ERROR_CHARS = 300
+
+
+@dataclass(frozen=True)
+class GradingConfig:
+    """What the grader needs to know of the assignment (``ops_lab.json`` in the zip)."""
+
+    notebook_name: str
+    tests_dir: Path
+    support_dir: Path  # holds the student support package ``opsmodel/``
+    questions: dict[str, float]  # autograded question -> points, in notebook order
+    hidden_paths: tuple[Path, ...] = ()  # what the sandbox must not see
+    total_timeout_s: float = 600.0
+
+
+def load_grading_config(source_dir: Path, *, results_dir: Path | None = None) -> GradingConfig:
+    """Read ``ops_lab.json`` of an autograder source folder."""
+    data = json.loads((source_dir / "ops_lab.json").read_text())
+    hidden = [source_dir]
+    if results_dir is not None:
+        hidden.append(results_dir)
+    return GradingConfig(
+        notebook_name=data["notebook_name"],
+        tests_dir=source_dir / "tests",
+        support_dir=source_dir / "files",
+        questions={k: float(v) for k, v in data["questions"].items()},
+        hidden_paths=tuple(hidden),
+    )
+
+
+@dataclass
+class GradeReport:
+    """The results and what happened, for logs and batch gradebooks."""
+
+    results: dict[str, Any]
+    questions: list[QuestionOutcome] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    protections: dict[str, Any] = field(default_factory=dict)
+
+
+KernelFactory = Callable[[Path, GradingConfig], AbstractContextManager[KernelSession]]
+
+
+def _short(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
+
+
+def _cell_problem(index: int, result: Any) -> str | None:
+    status = getattr(result, "status", "ok")
+    where = f"Cell {index}"
+    if status == "ok":
+        return None
+    if status == "error":
+        return f"{where} raised {result.error_name}: {_short(result.error_value or '')}"
+    if status == "timeout":
+        return f"{where} did not finish in time and was stopped (an endless loop?)."
+    if status == "dead":
+        return (
+            f"{where} stopped the Python kernel (os._exit, a crash or too much memory); "
+            "it was restarted."
+        )
+    if status == "output_limit":
+        return f"{where} printed too much output; the rest was dropped."
+    return f"{where}: {status}"
+
+
+def _prepare_job(job: Path, nb: nbformat.NotebookNode, config: GradingConfig) -> None:
+    shutil.copytree(config.support_dir / "opsmodel", job / "opsmodel")
+    nbformat.write(nb, job / config.notebook_name)
+
+
+def _run_notebook_and_tests(
+    nb: nbformat.NotebookNode,
+    config: GradingConfig,
+    kernel_factory: KernelFactory,
+    report: GradeReport,
+) -> None:
+    test_files = load_test_files(config.tests_dir, order=config.questions)
+    with tempfile.TemporaryDirectory(prefix="ops-grade-") as tmp:
+        job = Path(tmp) / "job"
+        job.mkdir()
+        _prepare_job(job, nb, config)
+        with kernel_factory(job, config) as kernel:
+            report.protections = dict(getattr(kernel, "protections_record", {}) or {})
+            deadline = time.monotonic() + config.total_timeout_s
+            for index, source in gradable_cells(nb):
+                if time.monotonic() > deadline:
+                    report.problems.append(
+                        "Your notebook took longer than the grader allows in total; "
+                        "later cells were not run."
+                    )
+                    break
+                problem = _cell_problem(index, kernel.run_cell(source))
+                if problem:
+                    report.problems.append(problem)
+            namespace, notes = student_namespace(kernel, names_used(test_files))
+            report.notes += notes
+            report.questions = [run_question(tf, namespace) for tf in test_files]
+
+
+def grade_submission(
+    submission_dir: Path,
+    results_path: Path,
+    config: GradingConfig,
+    *,
+    kernel_factory: KernelFactory,
+) -> GradeReport:
+    """Grade ``submission_dir`` and write ``results_path``, whatever happens.
+
+    Never raises for anything a submission does: every failure becomes a message in the
+    results, and the points of what did run are kept.
+    """
+    start = time.monotonic()
+    report = GradeReport(results={})
+    # A provisional result first: if this process is killed (Gradescope's own timeout), the
+    # student still reads why, instead of "the autograder failed to produce results".
+    write_results(
+        build_results(
+            [],
+            possible_by_question=config.questions,
+            problems=["Grading did not finish: the grader was stopped before the end."],
+        ),
+        results_path,
+    )
+    try:
+        found = find_notebook(submission_dir, config.notebook_name)
+        if found.note:
+            report.notes.append(found.note)
+        _run_notebook_and_tests(found.notebook, config, kernel_factory, report)
+    except SubmissionProblem as problem:
+        report.problems.append(str(problem))
+    except Exception:  # the grader's own failure: the student gets a plain message
+        log.error("grader error on %s:\n%s", submission_dir, traceback.format_exc())
+        report.problems.append(
+            "The grader hit an internal error while grading this submission; your instructor "
+            "has the details. Points earned before it are kept."
+        )
+    finally:
+        problems = report.problems
+        if len(problems) > MAX_LISTED_PROBLEMS:
+            more = len(problems) - MAX_LISTED_PROBLEMS
+            problems = [
+                *problems[:MAX_LISTED_PROBLEMS],
+                f"... and {more} more cells with problems.",
+            ]
+        report.results = build_results(
+            report.questions,
+            possible_by_question=config.questions,
+            problems=problems,
+            notes=report.notes,
+        )
+        write_results(report.results, results_path)
+        report.elapsed_s = time.monotonic() - start
+    return report

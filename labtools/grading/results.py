@@ -1,0 +1,118 @@
+"""Gradescope's ``results.json``: built only on the trusted side, from what the grader saw.
+
+Schema (Gradescope autograder specification): a top-level ``score``, an ``output`` shown to
+the student, and ``tests``, each with ``name``, ``score``, ``max_score``, ``visibility`` and
+``output``. Hidden cases contribute their points and their authored failure message only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from labtools.grading.test_runner import QuestionOutcome
+
+__all__ = ["build_results", "write_results", "MAX_OUTPUT_CHARS"]
+
+#: Longest text of one entry; Gradescope shows it in the browser.
+MAX_OUTPUT_CHARS = 8000
+
+HIDDEN_NOTICE = (
+    "Public tests ran in your notebook as you worked. Hidden tests ran after you submitted, "
+    "on your track's numbers and on fresh inputs; their results appear per question."
+)
+
+
+def _cut(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 40] + "\n... (output shortened)"
+
+
+def _question_entry(q: QuestionOutcome) -> dict[str, Any]:
+    lines = [f"{q.name}: {q.score:g} / {q.possible:g} points"]
+    lines += [f"- {c.message}" for c in q.cases]
+    return {
+        "name": q.name,
+        "score": round(q.score, 5),
+        "max_score": round(q.possible, 5),
+        # Per-question results, hidden cases included, show once grades are published.
+        "visibility": "after_published",
+        "output": _cut("\n".join(lines)),
+    }
+
+
+def build_results(
+    questions: Iterable[QuestionOutcome],
+    *,
+    possible_by_question: dict[str, float],
+    problems: Iterable[str] = (),
+    notes: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The results dict for Gradescope.
+
+    Parameters
+    ----------
+    questions : iterable of QuestionOutcome
+        Questions that ran (possibly none).
+    possible_by_question : dict
+        Every autograded question's points, so that a question that could not run still
+        appears, with score 0.
+    problems : iterable of str
+        What went wrong with the submission (shown to the student at once).
+    notes : iterable of str
+        Smaller remarks (a renamed notebook, a variable that was not plain data).
+    """
+    ran = {q.name: q for q in questions}
+    tests = []
+    public_lines = []
+    for name, possible in possible_by_question.items():
+        q = ran.get(name)
+        if q is None:
+            tests.append(
+                {
+                    "name": name,
+                    "score": 0.0,
+                    "max_score": round(possible, 5),
+                    "visibility": "after_published",
+                    "output": f"{name}: 0 / {possible:g} points: not graded (see the summary).",
+                }
+            )
+            continue
+        tests.append(_question_entry(q))
+        public = [c for c in q.cases if not c.hidden]
+        if public:
+            passed = sum(c.passed for c in public)
+            public_lines.append(f"{name}: {passed} of {len(public)} public tests passed")
+            public_lines += [f"  {c.message}" for c in public if not c.passed]
+    summary = [HIDDEN_NOTICE]
+    problems, notes = list(problems), list(notes)
+    if problems:
+        summary += ["", "Problems with your submission (points earned elsewhere are kept):"]
+        summary += [f"- {p}" for p in problems]
+    if notes:
+        summary += ["", "Notes:"] + [f"- {n}" for n in notes]
+    public_entry = {
+        "name": "Public Tests",
+        "score": 0.0,
+        "max_score": 0.0,
+        "visibility": "visible",
+        "output": _cut("\n".join(public_lines) or "No public test ran."),
+    }
+    total = sum(t["score"] for t in tests)
+    return {
+        "score": round(total, 5),
+        "output": _cut("\n".join(summary)),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [public_entry, *tests],
+    }
+
+
+def write_results(results: dict[str, Any], path: Path) -> None:
+    """Write atomically, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    os.replace(tmp, path)

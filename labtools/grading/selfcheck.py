@@ -1,0 +1,124 @@
+"""The main job: build everything, then grade the sample submissions as Gradescope would.
+
+Each sample is graded by the real autograder zip in a simulated Gradescope layout
+(``source/`` unzipped from the zip, ``submission/``, ``results/`` in a temporary folder),
+running its ``run_autograder`` with the installed environment instead of Gradescope's
+``setup.sh``. The self-check fails when a sample's scores differ from what it expects.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from labtools.build.pipeline import BuildResult, build
+from labtools.grading.samples import SampleSubmission, sample_submissions
+from labtools.paths import DIST, NOTEBOOK_NAME
+
+__all__ = ["GradedSample", "grade_in_gradescope_layout", "run_selfcheck", "format_table"]
+
+
+@dataclass(frozen=True)
+class GradedSample:
+    """One sample's results and whether they are what was expected."""
+
+    sample: SampleSubmission
+    results: dict[str, Any]
+    mismatches: tuple[str, ...]
+
+    def score(self, question: str) -> float:
+        for test in self.results.get("tests", []):
+            if test.get("name") == question:
+                return float(test.get("score", 0.0))
+        return 0.0
+
+
+def grade_in_gradescope_layout(
+    autograder_zip: Path, notebook: nbformat.NotebookNode, workdir: Path, *, timeout_s: float = 900
+) -> dict[str, Any]:
+    """Grade ``notebook`` with ``autograder_zip`` in a simulated ``/autograder`` folder."""
+    source, submission, results = (workdir / d for d in ("source", "submission", "results"))
+    for folder in (source, submission, results):
+        folder.mkdir(parents=True)
+    with zipfile.ZipFile(autograder_zip) as archive:
+        archive.extractall(source)
+    (source / "run_autograder").chmod(0o755)
+    nbformat.write(notebook, submission / NOTEBOOK_NAME)
+    env = {**os.environ, "AUTOGRADER_ROOT": str(workdir), "OPS_LAB_PYTHON": sys.executable}
+    subprocess.run(
+        ["bash", str(source / "run_autograder")],
+        env=env,
+        capture_output=True,
+        timeout=timeout_s,
+        check=False,
+    )
+    return json.loads((results / "results.json").read_text())
+
+
+def _mismatches(sample: SampleSubmission, results: dict[str, Any]) -> tuple[str, ...]:
+    scores = {t["name"]: float(t.get("score", 0)) for t in results["tests"] if "max_score" in t}
+    possible = {t["name"]: float(t["max_score"]) for t in results["tests"] if "max_score" in t}
+    expected = possible if sample.full_marks else {q: sample.expected.get(q, 0.0) for q in scores}
+    problems = [
+        f"{q}: got {scores.get(q, 0):g}, expected {e:g}"
+        for q, e in expected.items()
+        if not math.isclose(scores.get(q, 0.0), e, abs_tol=1e-9)
+    ]
+    total = sum(expected.values())
+    if not math.isclose(float(results.get("score", -1)), total, abs_tol=1e-9):
+        problems.append(f"total: got {results.get('score')}, expected {total:g}")
+    return tuple(problems)
+
+
+def format_table(graded: list[GradedSample]) -> str:
+    """Question x submission scores, as a plain-text table."""
+    questions = [
+        t["name"] for t in graded[0].results["tests"] if "max_score" in t and t["max_score"]
+    ]
+    names = [g.sample.name for g in graded]
+    width = max(len(q) for q in [*questions, "question", "TOTAL"])
+    cols = [max(len(n), 6) for n in names]
+    header = (
+        "question".ljust(width)
+        + " | max  | "
+        + " | ".join(n.rjust(c) for n, c in zip(names, cols, strict=True))
+    )
+    lines = [header, "-" * len(header)]
+    for q in questions:
+        possible = next(t["max_score"] for t in graded[0].results["tests"] if t["name"] == q)
+        cells = " | ".join(f"{g.score(q):g}".rjust(c) for g, c in zip(graded, cols, strict=True))
+        lines.append(f"{q.ljust(width)} | {possible:<4g} | {cells}")
+    totals = " | ".join(
+        f"{g.results['score']:g}".rjust(c) for g, c in zip(graded, cols, strict=True)
+    )
+    lines.append(f"{'TOTAL'.ljust(width)} |      | {totals}")
+    verdicts = " | ".join(
+        ("ok" if not g.mismatches else "WRONG").rjust(c) for g, c in zip(graded, cols, strict=True)
+    )
+    lines.append(f"{'as expected'.ljust(width)} |      | {verdicts}")
+    return "\n".join(lines)
+
+
+def run_selfcheck(
+    dist: Path = DIST, *, build_result: BuildResult | None = None
+) -> list[GradedSample]:
+    """Build (unless given a build) and grade every sample submission."""
+    result = build_result or build(dist)
+    graded = []
+    with tempfile.TemporaryDirectory(prefix="ops-selfcheck-") as tmp:
+        for sample in sample_submissions():
+            results = grade_in_gradescope_layout(
+                result.autograder_zip, sample.notebook, Path(tmp) / sample.name
+            )
+            graded.append(GradedSample(sample, results, _mismatches(sample, results)))
+    return graded

@@ -1,0 +1,27 @@
+"""Where things live in the repository, in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: The repository root (this file is ``labtools/paths.py``).
+REPO = Path(__file__).resolve().parent.parent
+
+#: The one master notebook, in jupytext percent format: the only file edited for content.
+MASTER_SOURCE = REPO / "assignment" / "source" / "ops_scale.py"
+#: The rubric of every question, auto-graded and manual.
+RUBRIC = REPO / "assignment" / "rubric.toml"
+#: Notebook file name students receive and submit.
+NOTEBOOK_NAME = "ops_scale.ipynb"
+#: Generated and committed: the student notebook and the solution notebook.
+STUDENT_NOTEBOOK = REPO / "assignment" / NOTEBOOK_NAME
+SOLUTION_NOTEBOOK = REPO / "solutions" / NOTEBOOK_NAME
+#: Gradescope entry scripts copied into the autograder zip.
+AUTOGRADER_TEMPLATES = REPO / "autograder"
+#: Sample submissions of the self-check.
+SAMPLE_SUBMISSIONS = REPO / "tests" / "submissions"
+#: Everything else the build makes goes here (ignored by git).
+DIST = REPO / "dist"
+#: The reference package and the tooling, bundled into the autograder zip.
+OPSMODEL = REPO / "opsmodel"
+LABTOOLS = REPO / "labtools"

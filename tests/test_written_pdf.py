@@ -1,0 +1,34 @@
+"""The PDF of written answers renders offline with Chromium, and a student's answer is in it."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from pypdf import PdfReader
+
+from labtools.build.written_pdf import find_chromium, notebook_to_pdf, written_cells
+from labtools.paths import STUDENT_NOTEBOOK
+
+
+def test_a_students_written_answer_is_in_the_pdf(tmp_path):
+    find_chromium()  # CI installs Debian's chromium: its absence is a failure, not a skip
+    nb = nbformat.read(STUDENT_NOTEBOOK, as_version=4)
+    answer = "Quadratic coordination between heterogeneous model pairs swamps the team"
+    answer_cells = [c for c in nb.cells if "otter_answer_cell" in c.metadata.get("tags", [])]
+    answer_cells[0].source = answer
+    submission = tmp_path / "submission.ipynb"
+    nbformat.write(nb, submission)
+
+    pdf = notebook_to_pdf(submission, tmp_path / "written.pdf")
+
+    text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert " ".join(answer.split()) in " ".join(text.split())
+    assert "Reflection 1" in text and "Ledger justification" in text
+    # Only the written questions: no code of the autograded parts.
+    assert "def manual_toil_hours" not in text
+
+
+def test_a_notebook_without_written_questions_is_refused():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("hello")])
+    with pytest.raises(ValueError, match="no written questions"):
+        written_cells(nb)
