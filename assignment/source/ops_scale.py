@@ -354,21 +354,25 @@ assert check_break_even_sweep(break_even_models)
 # %%
 from opsmodel.instruments import OpsBreakEvenPlot, roi_workbench
 
+
+def manual_toil_usd(n_models, heterogeneity, params=ToilParams()):
+    """Your manual toil in dollars over the horizon, from your ROI (the workbench draws it)."""
+    roi = np.asarray(platform_roi_usd(n_models, heterogeneity, params))
+    return roi + np.asarray(platform_cost_usd(n_models, params))
+
+
 your_break_even = break_even_models(track.heterogeneity, track.toil_params)
-OpsBreakEvenPlot(
-    heterogeneity=track.heterogeneity,
-    params=track.toil_params,
+OpsBreakEvenPlot.for_track(
+    track,
     manual_toil_hours=manual_toil_hours,
     platform_cost_usd=platform_cost_usd,
     break_even_models=break_even_models,
-    current_n_models=track.n_models,
-    title=f"{track.name}: manual toil vs platform",
 ).figure()
 
 # %%
 roi_workbench(
     track,
-    manual_toil_hours=manual_toil_hours,
+    manual_toil_usd=manual_toil_usd,
     platform_cost_usd=platform_cost_usd,
     break_even_models=break_even_models,
 )
@@ -632,13 +636,18 @@ assert check_canary_plan(canary_plan, TRACK)
 # is a sequential test (below) beside the fixed-$n$ bound.
 
 # %%
-from opsmodel.instruments import ShadowModeDashboard, canary_workbench
+from opsmodel.instruments import CanaryPlan, ShadowModeDashboard, canary_workbench
 
-ShadowModeDashboard(
+your_plans = tuple(
+    CanaryPlan(f"try {a.iteration}", a.shadow_fraction, track.confidence, track.p_max,
+               track.request_rate_per_s)
+    for a in planner.attempts
+)
+ShadowModeDashboard.for_track(
     track,
     zero_failure_sample_size=zero_failure_sample_size,
     shadow_hours=shadow_hours,
-    plans=planner.canary_plans(),
+    plans=your_plans,
 ).figure()
 
 # %%
@@ -931,10 +940,10 @@ from opsmodel.ensemble import run_ensemble
 from opsmodel.instruments import EnsembleTrace, ensemble_workbench
 
 for version in ("v1", "v2", "v1-signflip"):
-    print(EnsembleTrace(track, version, retrain=False, skew_check=skew_check).summary())
+    print(EnsembleTrace.for_track(track, version, False, skew_check=skew_check).summary()["verdict"])
 
 # %%
-EnsembleTrace(track, "v2", retrain=False, skew_check=skew_check).figure()
+EnsembleTrace.for_track(track, "v2", False, skew_check=skew_check).figure()
 
 # %%
 ensemble_workbench(track, skew_check=skew_check)

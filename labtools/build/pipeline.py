@@ -92,6 +92,8 @@ def execute_solution(assign: AssignOutput, destination: Path, *, timeout_s: int 
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     shutil.copytree(assign.autograder / "tests", workdir / "tests")
+    # otter.Notebook(...) in the first cell opens the notebook file by name.
+    shutil.copy2(assign.solution_notebook, workdir / NOTEBOOK_NAME)
     nb = nbformat.read(assign.solution_notebook, 4)
     start = time.perf_counter()
     NotebookClient(
