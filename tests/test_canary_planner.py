@@ -1,4 +1,4 @@
-"""The canary planner records tries, applies the 10-iteration rule and picks the first feasible plan."""
+"""The canary planner: records tries, keeps the 10-iteration rule, picks the first feasible plan."""
 
 from __future__ import annotations
 
