@@ -1,0 +1,145 @@
+"""Code that the grader runs inside each sandboxed kernel right after it starts.
+
+The grader sends this file's source as a silent cell, followed by
+``_ops_sandbox_install(<config JSON>)``. It is a courtesy layer for honest notebooks, never a
+security boundary: the student's code runs in the same interpreter and may replace any of it.
+Everything it sends back is re-checked on the trusted side (sizes, types, JSON parsing).
+
+It installs two things:
+
+* a cap on what ``sys.stdout`` and ``sys.stderr`` send per execution, so a notebook that
+  prints 50 MB is cut at the limit with a marker instead of filling the message channel;
+* ``__ops_sandbox_call__(request_json)``, which looks up a global of the notebook, calls it
+  (or reads it) and publishes the result as JSON text under a private MIME type. numpy
+  scalars and arrays, tuples and int/float/str subclasses become plain lists, ints, floats
+  and strings; anything else is refused with an error rather than approximated.
+"""
+
+# This module runs in the kernel namespace, so everything it needs lives inside the install
+# function: nothing but ``__ops_sandbox_call__`` is left behind in the notebook's globals.
+
+
+def _ops_sandbox_install(config_json: str) -> None:
+    import json
+    import sys
+
+    from IPython import get_ipython
+    from IPython.display import publish_display_data
+
+    config = json.loads(config_json)
+    output_cap = int(config["max_output_chars"])
+    result_cap = int(config["max_result_bytes"])
+    mime = str(config["mime"])
+    # Bound now, so a notebook that later replaces json.dumps or json.loads does not change
+    # what this helper produces (it only breaks its own kernel's messages).
+    encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=True, separators=(",", ":"))
+    decode = json.JSONDecoder().decode
+    shell = get_ipython()
+    state = {"used": 0, "cut": False}
+
+    def reset(*_args: object) -> None:
+        state["used"] = 0
+        state["cut"] = False
+
+    shell.events.register("pre_execute", reset)
+
+    marker = f"\n[output truncated by the sandbox after {output_cap} characters]\n"
+
+    def capped(flush_buffers):
+        def capped_flush_buffers(self):
+            for parent, data in flush_buffers(self):
+                left = output_cap - state["used"]
+                if len(data) <= left:
+                    state["used"] += len(data)
+                    yield parent, data
+                elif not state["cut"]:
+                    state["cut"] = True
+                    state["used"] = output_cap
+                    yield parent, data[: max(left, 0)] + marker
+
+        return capped_flush_buffers
+
+    # Cut where the buffered text leaves for the channel, on the class: IPython swaps the
+    # instances' ``write`` in every cell (to tee output into its history), and ipykernel's
+    # fd watcher (output of C code and subprocesses) writes to the same buffers.
+    for cls in {type(sys.stdout), type(sys.stderr)}:
+        if hasattr(cls, "_flush_buffers"):
+            cls._flush_buffers = capped(cls._flush_buffers)
+
+    def plain(value, depth, budget):
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise ValueError(f"result has more than {result_cap} elements")
+        if depth > 64:
+            raise ValueError("result is nested more than 64 levels deep")
+        kind = type(value)
+        if value is None or kind in (bool, int, float, str):
+            return value
+        np = sys.modules.get("numpy")
+        if np is not None:
+            if isinstance(value, np.ndarray):
+                if value.dtype.kind not in "biufOU":
+                    raise TypeError(f"numpy array of dtype {value.dtype} is not JSON-safe")
+                return plain(value.tolist(), depth + 1, budget)
+            if isinstance(value, np.generic):
+                if isinstance(value, np.bool_):
+                    return bool(value)
+                if isinstance(value, np.integer):
+                    return int(value)
+                if isinstance(value, np.floating):
+                    return float(value)
+                if isinstance(value, np.str_):
+                    return str.__str__(value)
+                raise TypeError(f"numpy scalar of type {kind.__name__} is not JSON-safe")
+        # Subclasses: take the base type's own value, never the subclass's methods.
+        if isinstance(value, bool):
+            return bool(value)
+        if isinstance(value, int):
+            return int.__int__(value)
+        if isinstance(value, float):
+            return float.__float__(value)
+        if isinstance(value, str):
+            return str.__str__(value)
+        if isinstance(value, list):
+            return [plain(v, depth + 1, budget) for v in list.__iter__(value)]
+        if isinstance(value, tuple):
+            return [plain(v, depth + 1, budget) for v in tuple.__iter__(value)]
+        if isinstance(value, dict):
+            out = {}
+            for key, item in dict.items(value):
+                if not isinstance(key, str):
+                    raise TypeError(f"dict key {type(key).__name__} is not a string")
+                out[str.__str__(key)] = plain(item, depth + 1, budget)
+            return out
+        raise TypeError(f"value of type {kind.__name__} is not JSON-safe")
+
+    def describe(exc: BaseException) -> str:
+        try:
+            text = f"{type(exc).__name__}: {exc}"
+        except Exception:  # a student's __str__ may raise
+            text = type(exc).__name__
+        return text[:2000]
+
+    def call(request_json: str) -> None:
+        request = decode(request_json)
+        payload = {"token": request["token"], "ok": False, "json": None, "error": None}
+        try:
+            name = request["name"]
+            if name not in shell.user_ns:
+                raise NameError(f"name {name!r} is not defined in the notebook")
+            target = shell.user_ns[name]
+            if request["mode"] == "call":
+                value = target(*request["args"], **request["kwargs"])
+            else:
+                value = target
+            text = encoder.encode(plain(value, 0, [result_cap]))
+            if len(text.encode("utf-8", "surrogatepass")) > result_cap:
+                raise ValueError(f"result is larger than {result_cap} bytes")
+            payload["ok"], payload["json"] = True, text
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # SystemExit from a student counts too
+            payload["error"] = describe(exc)
+        publish_display_data({mime: payload})
+
+    shell.push({"__ops_sandbox_call__": call}, interactive=False)
