@@ -210,13 +210,37 @@ def check_canary_plan(plan: Mapping[str, Any], track_name: str) -> bool:
     return ref_shadow_hours(needed, t.request_rate_per_s, fraction) <= t.release_cycle_hours
 
 
+def _first_failure_count(n: int, t: Any, decision: str) -> int | None:
+    """Smallest d in [0, n] at which the SPRT decides ``decision`` or beyond, by bisection.
+
+    The LLR grows with d (p1 > p0), so along d the decision runs promote -> continue ->
+    rollback: "promote or beyond" is "not promote" for the first non-promoting d.
+    """
+
+    def reached(d: int) -> bool:
+        v = sprt.sprt_decision(d, n, t.p0, t.p1)
+        return v == "rollback" if decision == "rollback" else v != "promote"
+
+    if not reached(n):
+        return None
+    low, high = 0, n
+    while low < high:
+        mid = (low + high) // 2
+        if reached(mid):
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
 def _sprt_counts(track_name: str) -> tuple[int, int]:
+    """(largest promoting, smallest rolling-back) failure count at the 5/p0 checkpoint."""
     t = get_track(track_name)
     n = int(round(5 / t.p0))
-    decisions = [sprt.sprt_decision(d, n, t.p0, t.p1) for d in range(n + 1)]
-    promote = [d for d, v in enumerate(decisions) if v == "promote"]
-    rollback = [d for d, v in enumerate(decisions) if v == "rollback"]
-    return (max(promote) if promote else -1), min(rollback)
+    first_not_promote = _first_failure_count(n, t, "not promote")
+    promote_max = n if first_not_promote is None else first_not_promote - 1
+    rollback_min = _first_failure_count(n, t, "rollback")
+    return promote_max, (-1 if rollback_min is None else rollback_min)
 
 
 def check_sprt_lines(promote_max: Any, rollback_min: Any, track_name: str) -> bool:

@@ -80,6 +80,8 @@ def {DESCRIBE_HELPER}(names):
     for n in names:
         if n not in globals():
             kinds[n] = "missing"
+        elif globals()[n] is Ellipsis:
+            kinds[n] = "unanswered"
         elif isinstance(globals()[n], type(__import__("os"))):
             kinds[n] = "module"
         elif callable(globals()[n]):

@@ -85,7 +85,7 @@ class GradeReport:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
-    protections: dict[str, Any] = field(default_factory=dict)
+    protections: str = ""  # the sandbox layers in force, for the grader's log
 
 
 KernelFactory = Callable[[Path, GradingConfig], AbstractContextManager[KernelSession]]
@@ -96,9 +96,15 @@ def _short(text: str) -> str:
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
 
 
-def _cell_problem(index: int, result: Any) -> str | None:
+def _cell_label(index: int, source: str) -> str:
+    """How a student finds the cell: its position and its first line of code."""
+    first = next((ln.strip() for ln in source.splitlines() if ln.strip()), "")
+    first = first if len(first) <= 60 else first[:57] + "..."
+    return f"Cell {index + 1} (`{first}`)"
+
+
+def _cell_problem(where: str, result: Any) -> str | None:
     status = getattr(result, "status", "ok")
-    where = f"Cell {index}"
     if status == "ok":
         return None
     if status == "error":
@@ -132,7 +138,8 @@ def _run_notebook_and_tests(
         job.mkdir()
         _prepare_job(job, nb, config)
         with kernel_factory(job, config) as kernel:
-            report.protections = dict(getattr(kernel, "protections_record", {}) or {})
+            protections = getattr(kernel, "protections", None)
+            report.protections = protections.summary() if protections is not None else "unknown"
             deadline = time.monotonic() + config.total_timeout_s
             for index, source in gradable_cells(nb):
                 if time.monotonic() > deadline:
@@ -141,7 +148,7 @@ def _run_notebook_and_tests(
                         "later cells were not run."
                     )
                     break
-                problem = _cell_problem(index, kernel.run_cell(source))
+                problem = _cell_problem(_cell_label(index, source), kernel.run_cell(source))
                 if problem:
                     report.problems.append(problem)
             namespace, notes = student_namespace(kernel, names_used(test_files))

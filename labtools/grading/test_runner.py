@@ -162,6 +162,8 @@ def student_namespace(kernel: KernelSession, names: set[str]) -> tuple[dict[str,
                 )
         elif kind == "missing":
             notes.append(f"`{name}` is not defined when your notebook has run.")
+        elif kind == "unanswered":
+            notes.append(f"`{name}` is still `...`: replace it with your answer.")
     return namespace, notes
 
 

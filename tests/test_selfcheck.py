@@ -1,0 +1,62 @@
+"""The main job's self-check: sample submissions through the real autograder zip.
+
+Each sample is graded by the zip's ``run_autograder`` in a simulated Gradescope layout,
+with the sandbox (CI runs as root, so every layer is real). Expected scores: full marks for
+the solution on every track, zero for the blank release, and the hand-derived scores of
+``tests/submissions/partial.toml``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from labtools.build.release_scan import hidden_test_lines
+from labtools.grading.selfcheck import format_table, run_selfcheck
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox switches user: run as root"),
+]
+
+GRADESCOPE_VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
+
+
+@pytest.fixture(scope="module")
+def graded(built):
+    return run_selfcheck(built.dist, build_result=built)
+
+
+def test_every_sample_scores_as_expected(graded):
+    assert [g.sample.name for g in graded][-2:] == ["blank", "partial"]
+    assert all(not g.mismatches for g in graded), format_table(graded)
+
+
+def test_results_follow_gradescopes_schema(graded):
+    for g in graded:
+        r = g.results
+        assert isinstance(r["score"], (int, float)) and isinstance(r["output"], str)
+        assert r["tests"], g.sample.name
+        for test in r["tests"]:
+            assert {"name", "score", "max_score", "visibility", "output"} <= set(test)
+            assert isinstance(test["score"], (int, float))
+            assert isinstance(test["max_score"], (int, float))
+            assert 0 <= test["score"] <= test["max_score"] or test["name"] == "Public Tests"
+            assert test["visibility"] in GRADESCOPE_VISIBILITY
+        assert r["score"] == pytest.approx(sum(t["score"] for t in r["tests"]))
+
+
+def test_no_hidden_test_text_reaches_the_student(graded, autograder_tests):
+    secrets = hidden_test_lines(autograder_tests)
+    for g in graded:
+        text = " ".join(json.dumps(g.results).split())
+        assert not [s for s in secrets if s in text], g.sample.name
+
+
+def test_the_blank_notebook_says_what_is_missing(graded):
+    blank = next(g for g in graded if g.sample.name == "blank")
+    assert blank.results["score"] == 0
+    assert "is still `...`" in blank.results["output"]
+    assert "InvalidInputError" in blank.results["output"]  # TRACK = ... is explained
