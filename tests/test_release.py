@@ -69,3 +69,12 @@ def test_release_zip_contents(built):
     assert "opsmodel/tracks.py" in names and "opsmodel/instruments/__init__.py" in names
     for module in REFERENCE_ONLY_MODULES:
         assert f"opsmodel/{module}" not in names
+
+
+def test_every_public_check_says_hidden_tests_run_later(built):
+    from labtools.build.public_notice import PUBLIC_NOTICE
+
+    for path in sorted((built.student_dir / "tests").glob("*.py")):
+        public = [c for c in OKTestFile.from_file(str(path)).test_cases if not c.hidden]
+        assert public, f"{path.name} has no public check"
+        assert public[-1].success_message == PUBLIC_NOTICE, path.name

@@ -268,8 +268,15 @@ def platform_roi_usd(n_models, heterogeneity, params=ToilParams()):
 
 # %%
 """ # BEGIN TEST CONFIG
+points: 0.25
+failure_message: "With no models there is no toil to save: the ROI is minus the platform's CapEx."
+""" # END TEST CONFIG
+assert np.isclose(platform_roi_usd(0, 0.5, ToilParams()), -ToilParams().platform_capex_usd)
+
+# %%
+""" # BEGIN TEST CONFIG
 hidden: true
-points: 1
+points: 0.75
 failure_message: "platform_roi_usd disagrees with the reference: manual hours x hourly cost x horizon, minus the platform cost."
 """ # END TEST CONFIG
 from labtools.grading.checks import check_roi

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labtools.build.master import write_master_ipynb
+from labtools.build.public_notice import add_public_notice
 from labtools.build.support_package import stage_support_package, verify_support_package
 
 __all__ = ["AssignOutput", "run_otter_assign"]
@@ -62,4 +63,5 @@ def run_otter_assign(workdir: Path) -> AssignOutput:
     # Otter's own zip runs stock Otter in the student's kernel; ours replaces it.
     for stray in (out / "autograder").glob("*.zip"):
         stray.unlink()
+    add_public_notice(out / "student" / "tests")
     return AssignOutput(student=out / "student", autograder=out / "autograder")
