@@ -953,6 +953,12 @@ for version in ("v1", "v2", "v1-signflip"):
 EnsembleTrace.for_track(track, "v2", False, skew_check=skew_check).figure()
 
 # %%
+_v2 = run_ensemble("v2", retrain=False, seed=track.ensemble_seed)
+print(f"Your lock: accuracy {lock_accuracy_change}.  The trace: v2 alone probes at "
+      f"{_v2.probe_accuracy:.1%}, yet the un-retrained system falls from "
+      f"{_v2.baseline_accuracy:.1%} to {_v2.system_accuracy:.1%}.")
+
+# %%
 ensemble_workbench(track, skew_check=skew_check)
 
 # %% [raw]
