@@ -23,8 +23,31 @@ def _build(args: argparse.Namespace) -> int:
         print(f"executed solution: {result.executed_solution}")
     if result.prompts_pdf:
         print(f"written prompts:   {result.prompts_pdf}")
+    if result.nbgrader_course:
+        print(f"nbgrader course:   {result.nbgrader_course}")
     for step, seconds in result.timings_s.items():
         print(f"  {step}: {seconds:.1f} s")
+    return 0
+
+
+def _nbgrader(args: argparse.Namespace) -> int:
+    from labtools.nbgrader_course.config import CourseSettings
+    from labtools.nbgrader_course.course import write_course
+
+    settings = (
+        CourseSettings()
+        if args.cell_timeout is None
+        else CourseSettings(cell_timeout_s=args.cell_timeout)
+    )
+    course = write_course(
+        args.course or args.dist / "nbgrader", workdir=args.dist / ".work", settings=settings
+    )
+    print(f"nbgrader course:   {course.course_dir}")
+    print(f"source notebook:   {course.source_notebook}")
+    print(f"config:            {course.config}")
+    print(
+        "next: source .venv/bin/activate; cd to the course; nbgrader generate_assignment ops_scale"
+    )
     return 0
 
 
@@ -65,6 +88,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("selfcheck", help="build, then grade the sample submissions")
     p.add_argument("--dist", type=Path, default=DIST)
     p.set_defaults(run=_selfcheck)
+
+    p = sub.add_parser("nbgrader", help="write the nbgrader course (DIST/nbgrader) from the master")
+    p.add_argument("--dist", type=Path, default=DIST)
+    p.add_argument(
+        "--course", type=Path, default=None, help="course folder (default DIST/nbgrader)"
+    )
+    p.add_argument(
+        "--cell-timeout",
+        type=int,
+        default=None,
+        help="per-cell autograde timeout in s (default: the Gradescope grader's, 60)",
+    )
+    p.set_defaults(run=_nbgrader)
 
     p = sub.add_parser("written-pdf", help="PDF of a notebook's written answers")
     p.add_argument("notebook", type=Path)

@@ -7,7 +7,9 @@ Everything else goes to ``dist/``:
 - ``dist/student/`` and ``dist/ops_scale-student.zip``: what students download;
 - ``dist/autograder/source/`` and ``dist/ops_scale-autograder.zip``: Gradescope's autograder;
 - ``dist/solutions/ops_scale-executed.ipynb``: the solution run top to bottom, with plots;
-- ``dist/grading/``: the TA guide, the Gradescope rubric text and the written-prompts PDF.
+- ``dist/grading/``: the TA guide, the Gradescope rubric text and the written-prompts PDF;
+- ``dist/nbgrader/``: the nbgrader course (source notebook with nbgrader metadata, support
+  package, ``nbgrader_config.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from labtools.build.notebooks import read_normalised_text, write_normalised
 from labtools.build.otter_assign import AssignOutput, run_otter_assign
 from labtools.build.release_scan import scan_release, secret_lines
 from labtools.build.written_pdf import notebook_to_pdf
+from labtools.nbgrader_course.course import build_course
 from labtools.paths import (
     DIST,
     MASTER_SOURCE,
@@ -59,6 +62,7 @@ class BuildResult:
     solution_notebook: Path
     executed_solution: Path | None = None
     prompts_pdf: Path | None = None
+    nbgrader_course: Path | None = None  # dist/nbgrader: the nbgrader course
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
@@ -156,6 +160,11 @@ def build(
     result = BuildResult(
         dist, student_zip, autograder_zip, source, student_dir, solution, timings_s=timings
     )
+    t0 = time.perf_counter()
+    result.nbgrader_course = build_course(
+        dist / "nbgrader", otter_tests=assign.autograder / "tests"
+    ).course_dir
+    timings["nbgrader_course"] = time.perf_counter() - t0
     if pdf:
         t0 = time.perf_counter()
         result.prompts_pdf = notebook_to_pdf(

@@ -1,0 +1,408 @@
+"""nbgrader's autograde execution step, replaced: student code in the sandbox, tests on our side.
+
+:class:`SandboxedExecute` takes the place of nbgrader's ``Execute`` in
+``Autograde.autograde_preprocessors`` (the course's ``nbgrader_config.py`` names it). For one
+submitted notebook it does what the Gradescope harness
+(:func:`labtools.grading.harness.grade_submission`) does, with the same code:
+
+1. read the test cells' sources and points from the **gradebook** (never from the submitted
+   file) and turn each question's cells back into Otter's test file
+   (:func:`~labtools.nbgrader_course.cells.test_file_from_cases`);
+2. copy the notebook, hidden tests removed, with the student support package into a fresh job
+   folder outside the course, and run its code cells one by one in the sandboxed kernel the
+   Gradescope path uses; the course folder (``source/``, ``gradebook.db``, other students'
+   submissions) is a hidden path of the sandbox;
+3. run every question's cases on the trusted side through
+   :func:`labtools.grading.test_runner.run_question`, with the student's functions as proxies
+   into the kernel (:func:`~labtools.grading.test_runner.student_namespace`);
+4. write into each test cell what the Gradescope results say of its case: a ``stdout`` line
+   when it passed, an ``error`` output carrying only the case's message when it failed (the
+   message of a hidden case is its authored failure message and the student-side reason,
+   never the test's source or assert line). nbgrader's ``SaveAutoGrades`` then gives the cell
+   its points or 0, so each question's nbgrader score is Otter's partial score.
+
+Student cells get their own text outputs back (stdout, stderr, text results, errors), so the
+feedback shows the student what their code printed and where it failed.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+import nbformat
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat.notebooknode import NotebookNode
+from nbgrader import utils as nbgrader_utils
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
+from traitlets import Integer, List, Unicode
+
+from labtools.grading.harness import GradingConfig
+from labtools.grading.notebook_cells import is_grader_boilerplate
+from labtools.grading.sandbox_kernel import GRADING_LIMITS
+from labtools.grading.test_runner import (
+    KernelSession,
+    QuestionOutcome,
+    names_used,
+    run_question,
+    student_namespace,
+)
+from labtools.nbgrader_course.cells import (
+    CaseSpec,
+    case_from_cell,
+    case_grade_id,
+    parse_case_grade_id,
+    test_file_from_cases,
+)
+from labtools.sandbox import SandboxLimits
+
+__all__ = ["SandboxedExecute", "TestCellSpec", "load_test_cells", "resolve_factory"]
+
+KernelFactory = Callable[[Path, GradingConfig], AbstractContextManager[KernelSession]]
+
+#: ``ename`` of the error output written into a failed test cell.
+FAILED_CASE = "TestFailed"
+
+
+@dataclass(frozen=True)
+class TestCellSpec:
+    """A test cell as the gradebook stores it.
+
+    Attributes
+    ----------
+    grade_id : str
+        ``<question>_case<k>``.
+    question : str
+        The Otter question it belongs to.
+    k : int >= 1
+        Its case number within the question.
+    case : CaseSpec
+        The case, its code as Otter's doctest body, its points from the gradebook.
+    """
+
+    __test__: ClassVar[bool] = False  # not a pytest class, whatever its name
+
+    grade_id: str
+    question: str
+    k: int
+    case: CaseSpec
+
+
+def load_test_cells(db_url: str, notebook_id: str, assignment_id: str) -> list[TestCellSpec]:
+    """Every test cell of a notebook, from the gradebook, by question and case number.
+
+    The gradebook holds what ``generate_assignment`` saved from the source notebook, so
+    nothing a student does to the submitted file changes a test or its points.
+
+    Parameters
+    ----------
+    db_url : str
+        The gradebook's SQLAlchemy URL.
+    notebook_id, assignment_id : str
+        The notebook (file name without ``.ipynb``) and its assignment.
+
+    Returns
+    -------
+    list of TestCellSpec
+        Sorted by question, then case number.
+
+    Raises
+    ------
+    RuntimeError
+        If a question's case numbers are not 1..n (the gradebook does not hold what
+        ``generate_assignment`` wrote from the generated source notebook).
+    """
+    specs: list[TestCellSpec] = []
+    with Gradebook(db_url) as gb:
+        notebook = gb.find_notebook(notebook_id, assignment_id)
+        solutions = {c.name for c in notebook.solution_cells}
+        for cell in notebook.grade_cells:
+            parsed = parse_case_grade_id(cell.name)
+            if cell.cell_type != "code" or cell.name in solutions or parsed is None:
+                continue
+            source = gb.find_source_cell(cell.name, notebook_id, assignment_id).source
+            specs.append(
+                TestCellSpec(
+                    cell.name, parsed[0], parsed[1], case_from_cell(source, cell.max_score)
+                )
+            )
+    specs.sort(key=lambda s: (s.question, s.k))
+    by_question: dict[str, list[int]] = {}
+    for s in specs:
+        by_question.setdefault(s.question, []).append(s.k)
+    for question, ks in by_question.items():
+        if ks != list(range(1, len(ks) + 1)):
+            raise RuntimeError(f"test cells of {question} in the gradebook are numbered {ks}")
+    return specs
+
+
+def resolve_factory(path: str, *, limits: SandboxLimits) -> KernelFactory:
+    """The kernel factory named by ``"module:function"``, made with ``function(limits=...)``.
+
+    The default, :func:`labtools.grading.sandbox_kernel.sandbox_kernel_factory`, is the
+    Gradescope harness's own factory.
+
+    Parameters
+    ----------
+    path : str
+        ``"module:function"``.
+    limits : SandboxLimits
+        The sandbox limits to build the factory with (the course's timeouts).
+
+    Returns
+    -------
+    callable
+        ``(job folder, GradingConfig) -> context manager of a kernel session``.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is not of the form ``module:function``.
+    """
+    module_name, sep, attribute = path.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ValueError(f"kernel_factory must be 'module:function', got {path!r}")
+    return getattr(importlib.import_module(module_name), attribute)(limits=limits)
+
+
+def _cell_outputs(result: Any, timeout_s: float) -> list[NotebookNode]:
+    new = nbformat.v4.new_output
+    outputs = []
+    if getattr(result, "stdout", ""):
+        outputs.append(new("stream", name="stdout", text=result.stdout))
+    if getattr(result, "stderr", ""):
+        outputs.append(new("stream", name="stderr", text=result.stderr))
+    for text in getattr(result, "outputs", ()) or ():
+        outputs.append(new("display_data", data={"text/plain": text}))
+    status = getattr(result, "status", "ok")
+    if status == "ok":
+        return outputs
+    why = {
+        "timeout": f"The cell did not finish within {timeout_s:g} s and was stopped "
+        "(an endless loop?).",
+        "dead": "The cell stopped the Python kernel (os._exit, a crash or too much memory); "
+        "it was restarted.",
+        "output_limit": "The cell printed too much output; the rest was dropped.",
+    }.get(status)
+    ename = getattr(result, "error_name", None) or status
+    evalue = why or (getattr(result, "error_value", None) or "")
+    trace = getattr(result, "traceback", "") if status == "error" else ""
+    outputs.append(
+        new(
+            "error",
+            ename=ename,
+            evalue=evalue,
+            traceback=(trace or f"{ename}: {evalue}").splitlines(),
+        )
+    )
+    return outputs
+
+
+def _case_outputs(passed: bool, message: str) -> list[NotebookNode]:
+    new = nbformat.v4.new_output
+    if passed:
+        return [new("stream", name="stdout", text=message + "\n")]
+    first, _, _ = message.partition("\n")
+    return [new("error", ename=FAILED_CASE, evalue=first, traceback=message.splitlines())]
+
+
+def _student_view(nb: NotebookNode) -> NotebookNode:
+    """The notebook as the student has it: no hidden-test region in any cell, no outputs.
+
+    Every cell, not only the test cells: a submission that relabels a cell with a test's
+    grade id gets the test's source restored into it by nbgrader, whatever its flags.
+    """
+    view = copy.deepcopy(nb)
+    hide = ClearHiddenTests(enforce_metadata=False)
+    for cell in view.cells:
+        hide._remove_hidden_test_region(cell)
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return view
+
+
+class SandboxedExecute(NbGraderPreprocessor):
+    """Autograde step: student cells in the sandbox, test cells on the trusted side.
+
+    Registered in ``Autograde.autograde_preprocessors`` in place of nbgrader's ``Execute``
+    (see the module docstring for the steps). A failure of the grader itself (the sandbox
+    cannot start, the gradebook lacks the notebook) raises, so nbgrader reports that
+    submission as not autograded instead of recording zeros.
+    """
+
+    timeout = Integer(
+        int(GRADING_LIMITS.cell_timeout_s),
+        help="Per-cell timeout in seconds of a student cell in the sandboxed kernel. The "
+        "default is the Gradescope autograder's; another value can change scores of slow cells.",
+    ).tag(config=True)
+    total_timeout = Integer(
+        int(GRADING_LIMITS.total_timeout_s),
+        help="Seconds all the student cells of one notebook may take; later cells are not run.",
+    ).tag(config=True)
+    kernel_factory = Unicode(
+        "labtools.grading.sandbox_kernel:sandbox_kernel_factory",
+        help="'module:function'; the function returns the kernel factory of the Gradescope "
+        "harness, (job folder, GradingConfig) -> context manager of a sandboxed kernel.",
+    ).tag(config=True)
+    support_dir = Unicode(
+        "",
+        help="Folder whose files (not notebooks) go next to the notebook in the job folder; "
+        "'{assignment_id}' is replaced. Normally the assignment's source folder.",
+    ).tag(config=True)
+    hidden_paths = List(
+        Unicode(),
+        help="Paths the sandboxed kernel must not see (the course folder at least); the "
+        "gradebook file is always added.",
+    ).tag(config=True)
+
+    def _support_files(self, assignment_id: str) -> tuple[Path, list[Path]]:
+        if not self.support_dir:
+            return Path("."), []
+        folder = Path(self.support_dir.format(assignment_id=assignment_id))
+        if not folder.is_dir():
+            raise RuntimeError(f"SandboxedExecute.support_dir {folder} is not a folder")
+        files = [
+            p
+            for p in folder.iterdir()
+            if p.suffix != ".ipynb" and p.name not in ("__pycache__", ".ipynb_checkpoints")
+        ]
+        return folder, files
+
+    def _prepare_job(self, job: Path, view: NotebookNode, notebook_id: str, assignment: str):
+        _, files = self._support_files(assignment)
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+        for path in files:
+            if path.is_dir():
+                shutil.copytree(path, job / path.name, ignore=ignore)
+            else:
+                shutil.copy2(path, job / path.name)
+        nbformat.write(view, job / f"{notebook_id}.ipynb")
+
+    def _hidden(self, db_url: str) -> tuple[Path, ...]:
+        hidden = [Path(p) for p in self.hidden_paths]
+        if db_url.startswith("sqlite:///"):
+            hidden.append(Path(db_url.removeprefix("sqlite:///")))
+        return tuple(p for p in hidden if p.exists())
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, Any]:
+        info = resources["nbgrader"]
+        notebook_id, assignment = info["notebook"], info["assignment"]
+        specs = load_test_cells(info["db_url"], notebook_id, assignment)
+        # Cells holding a test's grade id never run in the kernel, whatever their flags say.
+        ids = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells]
+        test_ids = {s.grade_id for s in specs}
+        test_indices = {i for i, grade_id in enumerate(ids) if grade_id in test_ids}
+        index_of = {
+            grade_id: i
+            for i, grade_id in enumerate(ids)
+            if grade_id in test_ids and nbgrader_utils.is_grade(nb.cells[i])
+        }
+        missing = sorted(test_ids - set(index_of))
+        if missing:  # nbgrader's add_missing_cells puts deleted ones back before this step
+            self.log.warning("test cells missing from the submission: %s", missing)
+
+        # Questions in the order their test cells appear (the harness uses notebook order).
+        order: dict[str, int] = {}
+        for s in specs:
+            order[s.question] = min(order.get(s.question, 10**9), index_of.get(s.grade_id, 10**9))
+        questions = sorted({s.question for s in specs}, key=lambda q: (order[q], q))
+        test_files = [
+            test_file_from_cases(q, [s.case for s in specs if s.question == q]) for q in questions
+        ]
+        config = GradingConfig(
+            notebook_name=f"{notebook_id}.ipynb",
+            tests_dir=Path(tempfile.gettempdir()) / "unused",  # the tests come from the gradebook
+            support_dir=self._support_files(assignment)[0],
+            questions={tf.name: float(sum(c.points for c in tf.test_cases)) for tf in test_files},
+            hidden_paths=self._hidden(info["db_url"]),
+            total_timeout_s=float(self.total_timeout),
+        )
+        limits = replace(
+            GRADING_LIMITS,
+            cell_timeout_s=float(self.timeout),
+            total_timeout_s=float(self.total_timeout),
+        )
+        factory = resolve_factory(self.kernel_factory, limits=limits)
+        start = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="ops-nbgrader-") as tmp:
+            job = Path(tmp) / "job"
+            job.mkdir()
+            view = _student_view(nb)
+            self._prepare_job(job, view, notebook_id, assignment)
+            with factory(job, config) as kernel:
+                protections = getattr(kernel, "protections", None)
+                self.log.info(
+                    "sandbox for %s: %s",
+                    info["student"],
+                    protections.summary() if protections is not None else "unknown protections",
+                )
+                # As in the harness, the notebook's budget starts once the kernel is up.
+                deadline = time.monotonic() + self.total_timeout
+                self._run_student_cells(nb, view, test_indices, kernel, deadline)
+                namespace, notes = student_namespace(kernel, names_used(test_files))
+                outcomes = [run_question(tf, namespace) for tf in test_files]
+        for note in notes:
+            self.log.info("%s: %s", info["student"], note)
+        self._write_outcomes(nb, outcomes, index_of)
+        self.log.info(
+            "graded %s in %.1f s: %s",
+            info["student"],
+            time.monotonic() - start,
+            {q.name: q.score for q in outcomes},
+        )
+        return nb, resources
+
+    def _run_student_cells(
+        self,
+        nb: NotebookNode,
+        view: NotebookNode,
+        test_indices: set[int],
+        kernel: KernelSession,
+        deadline: float,
+    ) -> None:
+        """Run the student's code cells (their :func:`_student_view` source) in order."""
+        count = 0
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code" or index in test_indices:
+                continue
+            cell.outputs, cell.execution_count = [], None
+            source = view.cells[index].source
+            if not source.strip() or is_grader_boilerplate(source):
+                continue
+            if time.monotonic() > deadline:
+                cell.outputs = [
+                    nbformat.v4.new_output(
+                        "error",
+                        ename="NotRun",
+                        evalue="The notebook took longer than the grader allows in total; "
+                        "this cell was not run.",
+                        traceback=[],
+                    )
+                ]
+                continue
+            count += 1
+            result = kernel.run_cell(source)
+            cell.execution_count = count
+            cell.outputs = _cell_outputs(result, self.timeout)
+
+    @staticmethod
+    def _write_outcomes(
+        nb: NotebookNode, outcomes: list[QuestionOutcome], index_of: dict[str, int]
+    ) -> None:
+        for outcome in outcomes:
+            for case in outcome.cases:
+                grade_id = case_grade_id(outcome.name, case.index + 1)
+                if grade_id not in index_of:
+                    continue
+                cell = nb.cells[index_of[grade_id]]
+                cell.outputs = _case_outputs(case.passed, case.message)
+                cell.execution_count = None
