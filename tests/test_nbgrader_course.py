@@ -282,7 +282,7 @@ def test_the_release_view_holds_no_solution_and_no_hidden_test(generated, master
     from labtools.build.release_scan import solution_lines
 
     folded = " ".join(text.split())
-    assert not [line for line in solution_lines(MASTER_SOURCE.read_text()) if line in folded]
+    assert not [line for line in solution_lines(load_master(MASTER_SOURCE)) if line in folded]
 
 
 def test_a_rubric_that_disagrees_with_the_master_is_refused(master):
@@ -722,5 +722,5 @@ def test_export_and_gradebook_rows(cycle, rubric_points):
 @pytest.mark.slow
 @needs_sandbox
 def test_the_nbgrader_release_has_no_secret(cycle, autograder_tests):
-    secrets = secret_lines(MASTER_SOURCE.read_text(), autograder_tests)
+    secrets = secret_lines(load_master(MASTER_SOURCE), autograder_tests)
     assert scan_release(cycle["course"] / "release" / "ops_scale", secrets) == []

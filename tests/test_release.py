@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from otter.test_files.ok_test import OKTestFile
 
+from labtools.build.master import load_master
 from labtools.build.release_scan import scan_release, secret_lines
 from labtools.build.support_package import (
     REFERENCE_ONLY_MODULES,
@@ -20,7 +21,7 @@ from labtools.paths import MASTER_SOURCE, NOTEBOOK_NAME
 
 @pytest.fixture(scope="module")
 def secrets(autograder_tests: Path) -> dict[str, set[str]]:
-    return secret_lines(MASTER_SOURCE.read_text(), autograder_tests)
+    return secret_lines(load_master(MASTER_SOURCE), autograder_tests)
 
 
 def test_every_module_is_either_shipped_or_reference_only():
@@ -78,3 +79,15 @@ def test_every_public_check_says_hidden_tests_run_later(built):
         public = [c for c in OKTestFile.from_file(str(path)).test_cases if not c.hidden]
         assert public, f"{path.name} has no public check"
         assert public[-1].success_message == PUBLIC_NOTICE, path.name
+
+
+def test_students_can_type_in_every_answer_cell(built):
+    # Otter locks a question's cells unless they sit in a SOLUTION block: a locked answer
+    # cell cannot be edited in JupyterLab. Every cell with a "..." to replace must be open.
+    import nbformat
+
+    nb = nbformat.read(built.student_dir / NOTEBOOK_NAME, as_version=4)
+    stubs = [c for c in nb.cells if c.cell_type == "code" and "..." in c.source]
+    assert len(stubs) >= 15
+    locked = [c.source[:40] for c in stubs if c.metadata.get("editable") is False]
+    assert locked == []

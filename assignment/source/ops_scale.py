@@ -101,8 +101,14 @@ print(track.toil_params)
 # hand before a year of toil costs more than the platform (CapEx plus its own upkeep)?
 # Enter a whole number from 1 to 1000.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 lock_break_even_models = 40  # SOLUTION
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -131,6 +137,9 @@ assert 1 <= lock_break_even_models <= 1000
 # manual operations from the table above. It must accept a number or a numpy array of
 # numbers of models (return an array of the same shape then).
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def manual_toil_hours(n_models, heterogeneity, params=ToilParams()):
     """Manual toil in engineer-hours per year for a fleet of ``n_models`` models."""
@@ -144,6 +153,9 @@ def manual_toil_hours(n_models, heterogeneity, params=ToilParams()):
     )
     return float(hours) if hours.ndim == 0 else hours
     # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -205,6 +217,9 @@ assert check_toil_vectorised(manual_toil_hours)
 # platform's residual upkeep (`platform_hours` per model per year) in dollars over
 # `params.horizon_years`, at `params.hourly_cost_usd`.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def platform_cost_usd(n_models, params=ToilParams()):
     """Platform CapEx plus platform toil over the horizon, in US dollars."""
@@ -214,6 +229,9 @@ def platform_cost_usd(n_models, params=ToilParams()):
     cost = params.platform_capex_usd + upkeep
     return float(cost) if cost.ndim == 0 else cost
     # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -250,6 +268,9 @@ assert check_platform_cost(platform_cost_usd, TRACK)
 # $\mathrm{ROI}_{platform} = \mathrm{Toil}_{manual} - (\mathrm{CapEx}_{platform} + \mathrm{Toil}_{platform})$
 # in dollars, with manual toil priced at `hourly_cost_usd` over `horizon_years`.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def platform_roi_usd(n_models, heterogeneity, params=ToilParams()):
     """Money saved by the platform over the horizon (negative: manual is cheaper)."""
@@ -262,6 +283,9 @@ def platform_roi_usd(n_models, heterogeneity, params=ToilParams()):
     roi = manual_usd - np.asarray(platform_cost_usd(n_models, params))
     return float(roi) if roi.ndim == 0 else roi
     # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -298,6 +322,9 @@ assert check_roi(platform_roi_usd, TRACK)
 # number of models $N \ge 1$ at which the platform is **strictly** cheaper (ROI > 0), or
 # `None` if there is none up to `n_max`. An exact tie (ROI = 0) is not break-even.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def break_even_models(heterogeneity, params=ToilParams(), n_max=1_000_000):
     """Smallest integer N >= 1 with platform_roi_usd(N) > 0, or None up to n_max."""
@@ -306,6 +333,9 @@ def break_even_models(heterogeneity, params=ToilParams(), n_max=1_000_000):
     above = np.flatnonzero(np.asarray(platform_roi_usd(n, heterogeneity, params)) > 0)
     return int(n[above[0]]) if above.size else None
     # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -443,8 +473,14 @@ print(f"Requests reaching the model: {track.request_rate_per_s:g}/s; "
 # how many live requests must it see in shadow mode with no failure? Enter a whole number
 # from 1 to 100,000,000.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 lock_shadow_requests = 1000  # SOLUTION
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -474,6 +510,9 @@ assert 1 <= lock_shadow_requests <= 100_000_000
 # $\ln(1-C)/\ln(1-p)$ lies within $10^{-9}$ (relative) of a whole number, that number is the
 # answer. (`np.log1p(-x)` computes $\ln(1-x)$ accurately for small $x$.)
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def zero_failure_sample_size(p_max, confidence):
     """Smallest n >= 1 with (1 - p_max) ** n <= 1 - confidence."""
@@ -484,6 +523,9 @@ def zero_failure_sample_size(p_max, confidence):
         return int(nearest)
     return max(1, int(np.ceil(ratio)))
     # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -545,12 +587,18 @@ assert check_sample_size_random(zero_failure_sample_size)
 # of shadow mode needed to see `n_requests` when a fraction `shadow_fraction` of the
 # `request_rate_per_s` requests per second is mirrored to the new model.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def shadow_hours(n_requests, request_rate_per_s, shadow_fraction=1.0):
     """Hours of shadow traffic needed to observe n_requests."""
     # BEGIN SOLUTION
     return float(n_requests / (request_rate_per_s * 3600.0 * shadow_fraction))
     # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -601,6 +649,9 @@ planner.try_plan(shadow_fraction=track.shadow_fraction)
 # %% [markdown]
 # **2c.** Try plans until one is feasible, then set `canary_plan = planner.final_plan()`.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 # BEGIN SOLUTION
 needed_at_full_traffic = planner.attempts[-1].hours * planner.attempts[-1].shadow_fraction
@@ -609,6 +660,9 @@ if not planner.attempts[-1].feasible:
 # END SOLUTION
 canary_plan = planner.final_plan()
 canary_plan
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -694,6 +748,9 @@ for p_true in (track.p0, track.p1):
 # which it rolls back? Use `boundaries` or `sprt_decision`. Use `-1` if no failure count
 # promotes.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 sprt_checkpoint = int(round(5 / track.p0))
 # BEGIN SOLUTION
@@ -702,6 +759,9 @@ sprt_promote_max_failures = max([d for d, v in enumerate(decisions) if v == "pro
 sprt_rollback_min_failures = min(d for d, v in enumerate(decisions) if v == "rollback")
 # END SOLUTION
 print(sprt_checkpoint, sprt_promote_max_failures, sprt_rollback_min_failures)
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -777,8 +837,14 @@ print(f"Upstream: {track.upstream_model}  ->  downstream: {track.downstream_mode
 # without retraining the downstream classifier, what happens to system accuracy? Set
 # `lock_accuracy_change` to `"drops"`, `"stays"` or `"rises"`.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 lock_accuracy_change = "rises"  # SOLUTION
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -811,6 +877,9 @@ assert lock_accuracy_change in ("drops", "stays", "rises")
 #   `eps = 1e-4` (not renormalised);
 # - $\mathrm{PSI} = \sum_i (a_i - e_i) \ln(a_i / e_i)$.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def psi(reference, current, n_bins=10):
     """Population Stability Index of one feature, bins from the reference."""
@@ -825,6 +894,9 @@ def psi(reference, current, n_bins=10):
     a = np.clip(actual / current.size, 1e-4, None)
     return float(np.sum((a - e) * np.log(a / e)))
     # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -880,6 +952,9 @@ assert check_psi_random(psi)
 # `"contract_ok"` (the contracts' `contract_hash` values agree) and `"skewed"` (any PSI at or
 # above the threshold, or a contract mismatch).
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def skew_check(train_features, serving_features, train_contract, serving_contract,
                psi_threshold=0.25):
@@ -897,6 +972,9 @@ def skew_check(train_features, serving_features, train_contract, serving_contrac
         "skewed": (max_psi >= psi_threshold) or not contract_ok,
     }
     # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -973,6 +1051,9 @@ ensemble_workbench(track, skew_check=skew_check)
 # `caught_by`: which check flags it: `"psi"` (some PSI >= 0.25 while the contract matches),
 # `"contract"` (only the contract check), `"both"` or `"neither"`.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 # BEGIN SOLUTION
 def _verdict(version):
@@ -989,6 +1070,9 @@ verdict_v2 = _verdict("v2")  # SOLUTION
 verdict_signflip = _verdict("v1-signflip")  # SOLUTION
 ensemble_verdicts = {"v2": verdict_v2, "v1-signflip": verdict_signflip}
 ensemble_verdicts
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -1034,6 +1118,9 @@ print(describe_crisis(track))
 # **4.** Resolve your track's crisis as `describe_crisis` asks, with its data, and store the
 # answer in `crisis_answer` in the form it names.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 # BEGIN SOLUTION
 from opsmodel.crisis_data import crisis_inputs
@@ -1067,6 +1154,9 @@ else:
     crisis_answer = sorted(m.consumer for m in inputs["feature_store"].consistency_check())
 # END SOLUTION
 crisis_answer
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -1113,6 +1203,9 @@ assert check_crisis_answer(crisis_answer, TRACK)
 # definition it was trained on*), citing your own evidence: your N*, your canary plan, and
 # the ensemble trace.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 ledger_justification = """
 # BEGIN SOLUTION
@@ -1131,6 +1224,9 @@ inside one weekly cycle, so retraining and re-pinning downstream models is affor
 """
 
 # %% [raw]
+# # END SOLUTION
+
+# %% [raw]
 # # END QUESTION
 
 # %% [raw]
@@ -1142,6 +1238,9 @@ inside one weekly cycle, so retraining and re-pinning downstream models is affor
 # **5. The structured ledger.** Fill in every field from your own results above. `policy` is
 # `"loose_versioning"` or `"strict_immutable_contracts"`; `sequential_strategy` is `"sprt"`,
 # `"staged_rollout"` or `"fixed_n"`.
+
+# %% [raw]
+# # BEGIN SOLUTION
 
 # %%
 ledger_policy = "strict_immutable_contracts"  # SOLUTION
@@ -1164,6 +1263,9 @@ governance_ledger = {
     "skew_evidence": ensemble_verdicts,
     "justification": ledger_justification,
 }
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS

@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from labtools.build.autograder_zip import assemble_autograder_source, zip_folder
+from labtools.build.master import load_master
 from labtools.build.notebooks import read_normalised_text, write_normalised
 from labtools.build.otter_assign import AssignOutput, run_otter_assign
 from labtools.build.release_scan import scan_release, secret_lines
@@ -133,7 +134,7 @@ def build(
 
     student_dir, student_zip = _student_release(assign, dist)
     leaks = scan_release(
-        student_zip, secret_lines(MASTER_SOURCE.read_text(), assign.autograder / "tests")
+        student_zip, secret_lines(load_master(MASTER_SOURCE), assign.autograder / "tests")
     )
     if leaks:
         shown = "\n".join(f"  {leak.kind} in {leak.file}: {leak.line}" for leak in leaks[:20])

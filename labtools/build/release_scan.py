@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 
+import nbformat
 from otter.test_files.ok_test import OKTestFile
 
 from labtools.build.support_package import REFERENCE_ONLY_MODULES, SHIPPED_MODULES
@@ -41,22 +42,42 @@ def _distinctive(lines: Iterable[str]) -> set[str]:
     return {n for n in map(_norm, lines) if len(n) >= MIN_SECRET_CHARS and not n.startswith("#")}
 
 
-def solution_lines(master_source: str) -> set[str]:
-    """Lines the master marks as solution: ``# SOLUTION`` lines and BEGIN/END blocks."""
+def _inline_solution_lines(code: str) -> list[str]:
+    """Lines of a code cell that Otter strips: BEGIN/END SOLUTION blocks and ``# SOLUTION``."""
     found, inside = [], False
-    for raw in master_source.splitlines():
-        line = raw[2:] if raw.startswith("# ") else raw  # markdown cells are commented
+    for line in code.splitlines():
         stripped = line.strip()
         if stripped.endswith("# END SOLUTION"):
             inside = False
-            continue
-        if stripped.endswith("# BEGIN SOLUTION") or stripped.endswith("# BEGIN SOLUTION NO PROMPT"):
+        elif stripped.endswith(("# BEGIN SOLUTION", "# BEGIN SOLUTION NO PROMPT")):
             inside = True
-            continue
-        if inside:
+        elif inside:
             found.append(line)
         elif stripped.endswith("# SOLUTION"):
             found.append(stripped.removesuffix("# SOLUTION"))
+    return found
+
+
+def solution_lines(master: nbformat.NotebookNode) -> set[str]:
+    """What the master marks as solution.
+
+    Markdown cells inside a raw ``# BEGIN SOLUTION`` ... ``# END SOLUTION`` block are
+    solutions whole; in code cells, the inline blocks and ``# SOLUTION`` lines are.
+    """
+    found, in_block = [], False
+    for cell in master.cells:
+        text = cell.get("source", "")
+        if cell.get("cell_type") == "raw":
+            first = text.strip().splitlines()[0] if text.strip() else ""
+            if first == "# BEGIN SOLUTION":
+                in_block = True
+            elif first == "# END SOLUTION":
+                in_block = False
+            continue
+        if cell.get("cell_type") == "markdown":
+            found += text.splitlines() if in_block else []
+        else:
+            found += _inline_solution_lines(text)
     return _distinctive(found)
 
 
@@ -111,10 +132,10 @@ def reference_lines() -> set[str]:
     return {line for line in secret if line not in shipped}
 
 
-def secret_lines(master_source: str, autograder_tests: Path) -> dict[str, set[str]]:
+def secret_lines(master: nbformat.NotebookNode, autograder_tests: Path) -> dict[str, set[str]]:
     """Every kind of secret, by kind."""
     return {
-        "solution": solution_lines(master_source),
+        "solution": solution_lines(master),
         "hidden test": hidden_test_lines(autograder_tests),
         "reference": reference_lines(),
     }

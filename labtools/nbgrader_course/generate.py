@@ -394,8 +394,8 @@ def _raw_boundary(state: _State, cell: nbformat.NotebookNode, where: str) -> Non
         _emit_tests(state)
         return
     if is_block_boundary_cell(cell, BlockType.SOLUTION):
-        if state.question is None or not state.question["manual"] or state.in_solution:
-            raise MasterFormatError(f"{where}: a BEGIN SOLUTION cell only opens a manual answer")
+        if state.question is None or state.in_solution:
+            raise MasterFormatError(f"{where}: BEGIN SOLUTION outside a question, or nested")
         state.in_solution = True
         return
     if is_block_boundary_cell(cell, BlockType.SOLUTION, end=True):
@@ -434,8 +434,8 @@ def _walk(master: nbformat.NotebookNode) -> _State:
                     state.noted_platform = True
                     state.readonly("markdown", _PLATFORM_NOTE)
         elif cell.cell_type == "code":
-            if state.in_solution:
-                raise MasterFormatError(f"{where}: a manual answer block holds markdown only")
+            # A solution block's code cells are answer cells (Otter leaves them editable);
+            # their inline solution markup says what the student writes.
             if not _has_solution_markup(cell.source):
                 state.readonly("code", cell.source)
                 continue
