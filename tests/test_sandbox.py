@@ -493,8 +493,10 @@ def test_total_budget_stops_further_work(kernel_python: Path, job: Path) -> None
         spent = kernel.run_cell("f()")
         assert spent.status == "timeout" and "budget" in spent.error_value
         assert spent.elapsed_s == 0.0  # not even sent
+        # Calls are not charged to the notebook's budget: the grader budgets them per
+        # question, so a slow notebook still lets its functions be tested.
         call = kernel.call("f")
-        assert not call.ok and call.status == "timeout"
+        assert call.ok and call.value == 1
 
 
 @ROOT_ONLY

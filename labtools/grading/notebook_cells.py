@@ -1,34 +1,72 @@
-"""Which cells of a submitted notebook the grader runs."""
+"""Which code the grader runs from a submitted notebook."""
 
 from __future__ import annotations
 
-import re
+import ast
 
 import nbformat
 
-__all__ = ["gradable_cells", "is_grader_boilerplate"]
+__all__ = ["gradable_cells", "is_grader_boilerplate", "without_grader_calls"]
 
-# Cells that only drive Otter in the student's JupyterLab: the grader has its own copy of
-# every test, so running them would only import otter and re-run public checks.
-_BOILERPLATE = re.compile(
-    r"^\s*(?:#.*\n\s*)*(?:import otter\s*\n\s*grader\s*=\s*otter\.Notebook\(.*\)"
-    r"|grader\.check\(.*\)|grader\.check_all\(\)|grader\.export\(.*\))\s*$",
-    re.S,
-)
+
+def _is_grader_statement(node: ast.stmt) -> bool:
+    """``import otter``, ``grader = otter.Notebook(...)`` or a ``grader.<method>(...)`` call."""
+    if isinstance(node, ast.Import):
+        return all(alias.name == "otter" for alias in node.names)
+    if isinstance(node, ast.Assign):
+        value = node.value
+        return (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and isinstance(value.func.value, ast.Name)
+            and value.func.value.id == "otter"
+        )
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        func = node.value.func
+        return (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id == "grader"
+        )
+    return False
+
+
+def without_grader_calls(source: str) -> str:
+    """``source`` without its top-level Otter statements (init, checks, export).
+
+    They only drive Otter in the student's JupyterLab: the grader has its own copy of every
+    test. Everything else in the cell is kept, line for line, so a student's code written
+    after a ``grader.check(...)`` still runs. A cell that does not parse is returned as it
+    is: the kernel reports its syntax error.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    lines = source.splitlines()
+    drop = set()
+    for node in tree.body:
+        if _is_grader_statement(node):
+            drop.update(range(node.lineno - 1, node.end_lineno))
+    return "\n".join(line for i, line in enumerate(lines) if i not in drop)
+
+
+def _only_comments(code: str) -> bool:
+    return all(ln.strip().startswith("#") for ln in code.splitlines() if ln.strip())
 
 
 def is_grader_boilerplate(source: str) -> bool:
-    """Whether a code cell only initialises Otter, runs a public check or exports."""
-    return bool(_BOILERPLATE.match(source))
+    """Whether a code cell holds nothing but Otter statements (and comments)."""
+    return _only_comments(without_grader_calls(source))
 
 
 def gradable_cells(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
-    """(cell index, source) of every code cell the grader executes, in notebook order."""
-    return [
-        (i, cell.source)
-        for i, cell in enumerate(nb.cells)
-        if cell.get("cell_type") == "code"
-        and isinstance(cell.get("source"), str)
-        and cell.source.strip()
-        and not is_grader_boilerplate(cell.source)
-    ]
+    """(cell index, code) of every code cell the grader executes, in notebook order."""
+    cells = []
+    for i, cell in enumerate(nb.cells):
+        if cell.get("cell_type") != "code" or not isinstance(cell.get("source"), str):
+            continue
+        code = without_grader_calls(cell.source)
+        if not _only_comments(code):
+            cells.append((i, code))
+    return cells

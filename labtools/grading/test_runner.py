@@ -40,6 +40,9 @@ __all__ = [
 #: Student-facing text from one failing case is cut to this many characters.
 MAX_CASE_MESSAGE = 1500
 
+#: Where the namespace keeps the per-question budget (not a valid name for a test to use).
+BUDGET_KEY = "__ops_question_budget__"
+
 #: Names every test may use without fetching them from the student: the trusted versions.
 TRUSTED_NAMES: dict[str, Any] = {"np": np, "numpy": np, "ToilParams": ToilParams}
 
@@ -116,13 +119,40 @@ def names_used(test_files: Iterable[OKTestFile]) -> set[str]:
     return {n for n in used if not hasattr(builtins, n) and n not in TRUSTED_NAMES}
 
 
-def _student_function(kernel: KernelSession, name: str) -> Callable[..., Any]:
+class QuestionBudget:
+    """Wall time the student's functions may take within one question's tests.
+
+    Each question starts with a fresh budget, so a slow function costs only the questions
+    whose tests call it.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.spent = 0.0
+
+    def reset(self) -> None:
+        self.spent = 0.0
+
+
+#: Seconds of the student's function calls allowed per question (the solution needs < 1 s).
+QUESTION_CALL_BUDGET_S = 30.0
+
+
+def _student_function(
+    kernel: KernelSession, name: str, budget: QuestionBudget
+) -> Callable[..., Any]:
     def call(*args: Any, **kwargs: Any) -> Any:
+        if budget.spent >= budget.seconds:
+            raise StudentCodeError(
+                f"your functions used this question's {budget.seconds:g} s of running time; "
+                f"{name}(...) was not called again"
+            )
         try:
             payload = encode_arguments(args, kwargs)
         except TypeError as exc:  # a test passed something unsendable: the test's bug
             raise RuntimeError(f"test cannot call {name}: {exc}") from exc
         result = kernel.call(CALL_HELPER, name, payload)
+        budget.spent += float(getattr(result, "elapsed_s", 0.0) or 0.0)
         if not result.ok:
             raise StudentCodeError(f"your {name}(...) failed: {result.error}")
         return result.value
@@ -139,7 +169,8 @@ def student_namespace(kernel: KernelSession, names: set[str]) -> tuple[dict[str,
     a module, or not plain data is left out (the test then fails with a NameError), with a
     note saying why.
     """
-    namespace = dict(TRUSTED_NAMES)
+    budget = QuestionBudget(QUESTION_CALL_BUDGET_S)
+    namespace: dict[str, Any] = {**TRUSTED_NAMES, BUDGET_KEY: budget}
     notes: list[str] = []
     setup = kernel.run_cell(KERNEL_HELPER_SOURCE)
     if getattr(setup, "status", "ok") != "ok":
@@ -150,7 +181,7 @@ def student_namespace(kernel: KernelSession, names: set[str]) -> tuple[dict[str,
     for name in sorted(names):
         kind = kinds.get(name, "missing")
         if kind == "callable":
-            namespace[name] = _student_function(kernel, name)
+            namespace[name] = _student_function(kernel, name, budget)
         elif kind == "value":
             fetched = kernel.get(name)
             if fetched.ok:
@@ -167,7 +198,7 @@ def student_namespace(kernel: KernelSession, names: set[str]) -> tuple[dict[str,
     return namespace, notes
 
 
-_REASON = re.compile(r"^(?:\S+\.)?(StudentCodeError|NameError): (.*)$", re.M)
+_REASON = re.compile(r"^\s*(?:\S+\.)?(StudentCodeError|NameError): (.*)$", re.M)
 
 
 def _student_reason(doctest_output: str) -> str:
@@ -192,6 +223,9 @@ def _message(case: Any, passed: bool, output: str) -> str:
 def run_question(test_file: OKTestFile, namespace: dict[str, Any]) -> QuestionOutcome:
     """Run every case of one test file in a private copy of ``namespace``."""
     env = dict(namespace)
+    budget = env.get(BUDGET_KEY)
+    if isinstance(budget, QuestionBudget):
+        budget.reset()
     cases = []
     for i, case in enumerate(test_file.test_cases):
         try:

@@ -47,7 +47,7 @@ from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 from traitlets import Integer, List, Unicode
 
 from labtools.grading.harness import GradingConfig
-from labtools.grading.notebook_cells import is_grader_boilerplate
+from labtools.grading.notebook_cells import is_grader_boilerplate, without_grader_calls
 from labtools.grading.sandbox_kernel import GRADING_LIMITS
 from labtools.grading.test_runner import (
     KernelSession,
@@ -375,8 +375,8 @@ class SandboxedExecute(NbGraderPreprocessor):
             if cell.cell_type != "code" or index in test_indices:
                 continue
             cell.outputs, cell.execution_count = [], None
-            source = view.cells[index].source
-            if not source.strip() or is_grader_boilerplate(source):
+            source = without_grader_calls(view.cells[index].source)
+            if is_grader_boilerplate(source):
                 continue
             if time.monotonic() > deadline:
                 cell.outputs = [

@@ -71,6 +71,37 @@ def processes_of_uid(uid: int) -> list[int]:
     return found
 
 
+def _start_time(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Field 22 (starttime) counts after the ")" that closes the command name.
+    return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+def kill_all_but_oldest(uid: int) -> list[int]:
+    """SIGKILL every process of ``uid`` except the one that started first; return the killed.
+
+    With a per-job uid the oldest process is the job's kernel: anything younger was started
+    by the student's code and outlived the cell that started it.
+    """
+    started = {pid: t for pid in processes_of_uid(uid) if (t := _start_time(pid)) is not None}
+    if len(started) <= 1:
+        return []
+    oldest = min(started, key=lambda pid: (started[pid], pid))
+    killed = []
+    for pid in started:
+        if pid == oldest:
+            continue
+        try:
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        except ProcessLookupError:
+            pass
+    return killed
+
+
 def kill_uid(uid: int, *, timeout_s: float = 5.0) -> list[int]:
     """SIGKILL every process of ``uid`` until none is left; return the survivors (if any)."""
     end = time.monotonic() + timeout_s

@@ -35,6 +35,10 @@ def _ops_sandbox_install(config_json: str) -> None:
     encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=True, separators=(",", ":"))
     decode = json.JSONDecoder().decode
     shell = get_ipython()
+    # exit() and quit() in a notebook cell would stop the kernel after the cell: ipykernel's
+    # exit sets keepkernel_on_exit = False itself, then calls ask_exit. A grader needs the
+    # kernel, so ask_exit does nothing here.
+    shell.ask_exit = lambda *_args, **_kwargs: None
     state = {"used": 0, "cut": False}
 
     def reset(*_args: object) -> None:

@@ -773,11 +773,14 @@ class SandboxedKernel:
             return CellResult("dead", error_name="KernelDied", error_value=self._broken)
         outcome = self._execute(code, silent=False, timeout_s=self.limits.cell_timeout_s)
         restarted = False
-        if not outcome.kernel_ok:
+        # A MemoryError leaves the memory it grabbed held by the cell's objects, and the next
+        # honest cell would crash: restart and replay without this cell, as after a crash.
+        if not outcome.kernel_ok or outcome.error_name == "MemoryError":
             restarted = True
             self._recover()
         if outcome.succeeded:
             self._history.append(code)
+        self._reap_strays()
         return CellResult(
             status=outcome.status,
             stdout=outcome.stdout,
@@ -1209,6 +1212,17 @@ class SandboxedKernel:
 
     # ----------------------------------------------------------------- execution
 
+    def _reap_strays(self) -> None:
+        """Kill processes the student's code left running (a forked spinner, a Popen).
+
+        Only with a per-job uid, where every process of the uid belongs to this job: they
+        would otherwise take the CPU of the cells, calls and jobs that follow.
+        """
+        if self._identity is not None and self._identity.per_job:
+            killed = _host.kill_all_but_oldest(self._identity.uid)
+            if killed:
+                _log.info("killed %d processes left running by the notebook", len(killed))
+
     def _budget_left(self) -> float:
         return self.limits.total_timeout_s - self._spent_s
 
@@ -1413,11 +1427,17 @@ class SandboxedKernel:
         self._check_running()
         if self._broken is not None:
             return CallResult(False, error=f"KernelDied: {self._broken}", status="dead")
+        # Calls do not spend the notebook's total budget: the grader budgets them per
+        # question, so one slow function cannot starve the questions after it.
         outcome = self._execute(
-            f"__ops_sandbox_call__({request!r})", silent=True, timeout_s=self.limits.cell_timeout_s
+            f"__ops_sandbox_call__({request!r})",
+            silent=True,
+            timeout_s=self.limits.cell_timeout_s,
+            count=False,
         )
         if not outcome.kernel_ok:
             self._recover()
+        self._reap_strays()
         if outcome.status != "ok":
             return CallResult(
                 False,
