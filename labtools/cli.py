@@ -15,7 +15,12 @@ __all__ = ["main"]
 def _build(args: argparse.Namespace) -> int:
     from labtools.build.pipeline import build
 
-    result = build(args.dist, execute=not args.no_execute, pdf=not args.no_pdf)
+    result = build(
+        args.dist,
+        write_committed=not args.no_write_committed,
+        execute=not args.no_execute,
+        pdf=not args.no_pdf,
+    )
     print(f"student release:   {result.student_zip}")
     print(f"autograder zip:    {result.autograder_zip}")
     print(f"solutions:         {result.solution_notebook}")
@@ -40,7 +45,9 @@ def _nbgrader(args: argparse.Namespace) -> int:
         else CourseSettings(cell_timeout_s=args.cell_timeout)
     )
     course = write_course(
-        args.course or args.dist / "nbgrader", workdir=args.dist / ".work", settings=settings
+        (args.course or args.dist / "nbgrader").resolve(),
+        workdir=(args.dist / ".work").resolve(),
+        settings=settings,
     )
     print(f"nbgrader course:   {course.course_dir}")
     print(f"source notebook:   {course.source_notebook}")
@@ -83,6 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--dist", type=Path, default=DIST)
     p.add_argument("--no-execute", action="store_true", help="skip running the solution")
     p.add_argument("--no-pdf", action="store_true", help="skip the written-prompts PDF")
+    p.add_argument(
+        "--no-write-committed",
+        action="store_true",
+        help="leave the committed notebooks and README table alone (build elsewhere only)",
+    )
     p.set_defaults(run=_build)
 
     p = sub.add_parser("selfcheck", help="build, then grade the sample submissions")
@@ -106,6 +118,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("notebook", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True)
     p.set_defaults(run=_written_pdf)
+
+    from labtools.grading.batch import add_batch_arguments, main_batch
+
+    p = sub.add_parser(
+        "batch", help="grade a folder of submissions or a Gradescope export, without docker"
+    )
+    add_batch_arguments(p)
+    p.set_defaults(run=main_batch)
+
+    from labtools.ta.cli import add_import_arguments, add_packet_arguments, main_import, main_packet
+
+    p = sub.add_parser(
+        "ta-packet", help="blind grading packet of the written answers + score sheet"
+    )
+    add_packet_arguments(p)
+    p.set_defaults(run=main_packet)
+
+    p = sub.add_parser(
+        "ta-import", help="import the TAs' filled score sheet (nbgrader, gradebook CSV)"
+    )
+    add_import_arguments(p)
+    p.set_defaults(run=main_import)
 
     args = parser.parse_args(argv)
     return args.run(args)
