@@ -426,42 +426,24 @@ def canary_workbench(
         style=style,
         layout=width,
     )
-    p_max = widgets.FloatLogSlider(
-        value=track.p_max,
-        base=10,
-        min=-7,
-        max=-1,
-        step=0.1,
-        description="Failure rate p_max",
-        readout_format=".1e",
-        continuous_update=False,
-        style=style,
-        layout=width,
-    )
-    rate = widgets.FloatLogSlider(
-        value=track.request_rate_per_s,
-        base=10,
-        min=-1,
-        max=7,
-        step=0.1,
-        description="Fleet requests/s",
-        readout_format=",.3g",
-        continuous_update=False,
-        style=style,
-        layout=width,
-    )
-    fraction = widgets.FloatLogSlider(
-        value=track.shadow_fraction,
-        base=10,
-        min=-5,
-        max=0,
-        step=0.1,
-        description="Shadow fraction",
-        readout_format=".2e",
-        continuous_update=False,
-        style=style,
-        layout=width,
-    )
+
+    def log_slider(value: float, exponents: tuple[int, int], description: str, fmt: str):
+        return widgets.FloatLogSlider(
+            value=value,
+            base=10,
+            min=exponents[0],
+            max=exponents[1],
+            step=0.1,
+            description=description,
+            readout_format=fmt,
+            continuous_update=False,
+            style=style,
+            layout=width,
+        )
+
+    p_max = log_slider(track.p_max, (-7, -1), "Failure rate p_max", ".1e")
+    rate = log_slider(track.request_rate_per_s, (-1, 7), "Fleet requests/s", ",.3g")
+    fraction = log_slider(track.shadow_fraction, (-5, 0), "Shadow fraction", ".2e")
     readout = widgets.HTML()
     output = widgets.Output()
 
