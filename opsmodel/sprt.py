@@ -419,7 +419,6 @@ def sprt_simulate(
     p1: float,
     alpha: float = 0.05,
     beta: float = 0.20,
-    *,
     runs: int = 10_000,
     seed: int = 0,
     max_n: int = 100_000,

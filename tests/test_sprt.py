@@ -379,3 +379,12 @@ def test_bad_simulation_arguments(kwargs: dict, name: str) -> None:
     args = {"p_true": P0, "p0": P0, "p1": P1, "runs": 10} | kwargs
     with pytest.raises(ValueError, match=name):
         sprt_simulate(**args)
+
+
+def test_sprt_simulate_takes_the_spec_signature_positionally() -> None:
+    # The spec writes sprt_simulate(p_true, p0, p1, alpha, beta, runs, seed, max_n).
+    positional = sprt_simulate(0.001, 0.001, 0.003, 0.05, 0.20, 500, 7, 50_000)
+    named = sprt_simulate(
+        p_true=0.001, p0=0.001, p1=0.003, alpha=0.05, beta=0.20, runs=500, seed=7, max_n=50_000
+    )
+    assert positional == named and positional.runs == 500
