@@ -141,10 +141,7 @@ class SPRTBoundaries:
         InvalidInputError
             If ``n`` is negative, NaN, infinite or not a number.
         """
-        scalar = np.ndim(n) == 0 and not isinstance(n, np.ndarray)
-        x = check_real_array("n", n, low=0.0)
-        line = self.slope * x + self.h1
-        return float(line) if scalar else np.asarray(line, dtype=float)
+        return self._line(n, self.h1)
 
     def promote_line(self, n: float | np.ndarray) -> float | np.ndarray:
         """Failure count at and below which the test promotes after ``n`` requests.
@@ -164,9 +161,13 @@ class SPRTBoundaries:
         InvalidInputError
             If ``n`` is negative, NaN, infinite or not a number.
         """
+        return self._line(n, -self.h0)
+
+    def _line(self, n: float | np.ndarray, intercept: float) -> float | np.ndarray:
+        """``slope * n + intercept``: a float for scalar ``n``, else an array of its shape."""
         scalar = np.ndim(n) == 0 and not isinstance(n, np.ndarray)
         x = check_real_array("n", n, low=0.0)
-        line = self.slope * x - self.h0
+        line = self.slope * x + intercept
         return float(line) if scalar else np.asarray(line, dtype=float)
 
 
