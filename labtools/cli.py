@@ -60,12 +60,17 @@ def _nbgrader(args: argparse.Namespace) -> int:
 
 def _selfcheck(args: argparse.Namespace) -> int:
     from labtools.build.pipeline import build
+    from labtools.grading.host import HostCannotGrade
     from labtools.grading.selfcheck import format_table, run_selfcheck
 
     result = build(args.dist)
     for step, seconds in result.timings_s.items():
         print(f"build step {step}: {seconds:.1f} s")
-    graded = run_selfcheck(args.dist, build_result=result)
+    try:
+        graded = run_selfcheck(args.dist, build_result=result)
+    except HostCannotGrade as exc:
+        print(f"ops-lab selfcheck: {exc}", file=sys.stderr)
+        return 2
     print(format_table(graded))
     wrong = [g for g in graded if g.mismatches]
     for g in wrong:

@@ -1118,7 +1118,7 @@ class _Batch:
                 "status": outcome.status,
                 "detail": " ".join(outcome.detail.split())[:300],
                 "elapsed_s": round(outcome.elapsed_s, 2),
-                "graded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "graded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             }
         }
         _write_atomic(
@@ -1305,6 +1305,12 @@ def run_batch(
                 f"autograder_source has an unreadable ops_lab.json ({type(exc).__name__}: "
                 f"{exc}), got {str(autograder_source)!r}"
             ) from exc
+        if kernel_factory == DEFAULT_KERNEL_FACTORY:
+            from labtools.grading.host import check_host
+
+            # Once, before any submission: a host that cannot grade safely is the
+            # instructor's to fix, not a 0 for every student.
+            check_host(config.hidden_paths)
         detected = detect_submissions(_input_dir(Path(submissions).resolve(), output))
         digest = autograder_hash(source)
         log = _BatchLog(output / "batch.log")
@@ -1562,6 +1568,8 @@ def main_batch(args: argparse.Namespace) -> int:
     results are kept and the gradebook is rewritten from them. The summary goes to stdout,
     the progress bar to stderr.
     """
+    from labtools.grading.host import HostCannotGrade
+
     if args.gradebook_only:
         if not (args.output / "results").is_dir():
             print(f"ops-lab batch: {args.output} holds no results/ folder", file=sys.stderr)
@@ -1584,7 +1592,7 @@ def main_batch(args: argparse.Namespace) -> int:
             progress=None if args.no_progress else sys.stderr,
             kernel_factory=args.kernel_factory,
         )
-    except (InvalidInputError, BatchLockedError) as exc:
+    except (InvalidInputError, BatchLockedError, HostCannotGrade) as exc:
         print(f"ops-lab batch: {exc}", file=sys.stderr)
         return 2
     finally:

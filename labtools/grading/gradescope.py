@@ -1,9 +1,14 @@
 """Gradescope entry point: ``python -m labtools.grading.gradescope --root /autograder``.
 
 Reads ``ROOT/source/ops_lab.json``, grades ``ROOT/submission`` in the sandbox and writes
-``ROOT/results/results.json``, always: even when the grader itself cannot start (a broken
-image, a missing package), the student gets a result saying so instead of Gradescope's
-"the autograder failed to produce results".
+``ROOT/results/results.json``. When the grader itself cannot start (a broken image, a missing
+package), the student gets a result saying so instead of Gradescope's "the autograder failed
+to produce results".
+
+One case writes no results on purpose: a host on which student code cannot run safely
+(:mod:`labtools.grading.host`). Gradescope then shows the submission as not graded, which
+the instructor can regrade once the image is fixed, rather than a 0. ``--check-host`` runs
+that check alone; ``setup.sh`` calls it, so such an image fails to build.
 """
 
 from __future__ import annotations
@@ -36,16 +41,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Grade the submission of a Gradescope layout; exit 0 whenever results were written."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--root", type=Path, default=Path("/autograder"))
+    parser.add_argument(
+        "--check-host",
+        action="store_true",
+        help="only check that this host can grade safely (exit 1 with the reason if not)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     log = logging.getLogger("labtools.grading")
     root = args.root.resolve()
-    results = root / "results" / "results.json"
+    results_dir = root / "results"
+    results = results_dir / "results.json"
     try:
         from labtools.grading.harness import grade_submission, load_grading_config
+        from labtools.grading.host import HostCannotGrade, check_host, make_private
         from labtools.grading.sandbox_kernel import sandbox_kernel_factory
 
-        config = load_grading_config(root / "source", results_dir=root / "results")
+        # Gradescope's image decides the modes of these folders: make them the grader's
+        # alone before anything else, as the sandbox may have no mount namespace to hide them.
+        results_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        config = load_grading_config(root / "source", results_dir=results_dir)
+        make_private(config.hidden_paths)
+    except Exception:
+        log.error("the grader cannot start:\n%s", traceback.format_exc())
+        _write_fallback(results)
+        return 1
+    try:
+        protections = check_host(config.hidden_paths)
+    except (HostCannotGrade, ValueError) as exc:  # ValueError: a bad OPS_SANDBOX_REFUSE
+        print(f"ops-lab grader: {exc}", file=sys.stderr)
+        log.error("not grading, and writing no results: %s", exc)
+        return 1
+    log.info("sandbox on this host: %s", protections.summary())
+    if args.check_host:
+        return 0
+    try:
         factory = sandbox_kernel_factory()
     except Exception:
         log.error("the grader cannot start:\n%s", traceback.format_exc())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -134,6 +135,9 @@ def _run_notebook_and_tests(
 ) -> None:
     test_files = load_test_files(config.tests_dir, order=config.questions)
     with tempfile.TemporaryDirectory(prefix="ops-grade-") as tmp:
+        # Searchable but not listable: on a host without a mount namespace the kernel reaches
+        # its job folder through this one, under another uid.
+        os.chmod(tmp, 0o711)
         job = Path(tmp) / "job"
         job.mkdir()
         _prepare_job(job, nb, config)

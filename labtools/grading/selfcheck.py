@@ -22,6 +22,7 @@ from typing import Any
 import nbformat
 
 from labtools.build.pipeline import BuildResult, build
+from labtools.grading.host import HostCannotGrade
 from labtools.grading.samples import SampleSubmission, sample_submissions
 from labtools.paths import DIST, NOTEBOOK_NAME
 
@@ -46,7 +47,11 @@ class GradedSample:
 def grade_in_gradescope_layout(
     autograder_zip: Path, notebook: nbformat.NotebookNode, workdir: Path, *, timeout_s: float = 900
 ) -> dict[str, Any]:
-    """Grade ``notebook`` with ``autograder_zip`` in a simulated ``/autograder`` folder."""
+    """Grade ``notebook`` with ``autograder_zip`` in a simulated ``/autograder`` folder.
+
+    The grader's output is kept in ``workdir/run_autograder.log``. Raises
+    :class:`~labtools.grading.host.HostCannotGrade` when the grader refused to grade.
+    """
     source, submission, results = (workdir / d for d in ("source", "submission", "results"))
     for folder in (source, submission, results):
         folder.mkdir(parents=True)
@@ -55,14 +60,28 @@ def grade_in_gradescope_layout(
     (source / "run_autograder").chmod(0o755)
     nbformat.write(notebook, submission / NOTEBOOK_NAME)
     env = {**os.environ, "AUTOGRADER_ROOT": str(workdir), "OPS_LAB_PYTHON": sys.executable}
-    subprocess.run(
+    proc = subprocess.run(
         ["bash", str(source / "run_autograder")],
         env=env,
+        # Not the repository: "python -m" puts the working folder first on sys.path, and
+        # the grader must import the zip's packages, as on Gradescope.
+        cwd=workdir,
         capture_output=True,
+        text=True,
         timeout=timeout_s,
         check=False,
     )
-    return json.loads((results / "results.json").read_text())
+    # What the instructor would read in Gradescope's autograder output: the sandbox's layers.
+    (workdir / "run_autograder.log").write_text(proc.stdout + proc.stderr)
+    results_file = results / "results.json"
+    if not results_file.exists():
+        # Only a host that cannot grade safely leaves no results: the instructor's problem.
+        said = [ln for ln in proc.stderr.splitlines() if ln.startswith("ops-lab grader:")]
+        raise HostCannotGrade(
+            f"run_autograder wrote no results (exit {proc.returncode}): "
+            + (said[-1] if said else proc.stderr.strip()[-2000:])
+        )
+    return json.loads(results_file.read_text())
 
 
 def _mismatches(sample: SampleSubmission, results: dict[str, Any]) -> tuple[str, ...]:

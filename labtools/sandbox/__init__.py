@@ -13,7 +13,8 @@ Public API
     of the private ``/tmp``); the defaults suit a 45-minute lab notebook.
 ``probe_protections() -> Protections``
     What this host allows, probed once per process; ``Protections.summary()`` is the line
-    for the grader's log.
+    for the grader's log. ``$OPS_SANDBOX_REFUSE`` (comma-separated layer names) turns layers
+    off, to reproduce a weaker host on a full one.
 ``SandboxedKernel(job_dir, *, limits, kernel_python, hidden_paths, user, require, runtime_root)``
     Context manager. ``run_cell(code) -> CellResult``, ``call(name, /, *args, **kwargs) ->
     CallResult``, ``get(name) -> CallResult``, ``shutdown()``; ``protections`` records the
@@ -82,6 +83,7 @@ __all__ = [
     "SandboxedKernel",
     "default_hidden_paths",
     "probe_protections",
+    "refused_layers",
 ]
 
 

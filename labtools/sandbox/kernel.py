@@ -44,6 +44,7 @@ __all__ = [
     "SandboxedKernel",
     "default_hidden_paths",
     "probe_protections",
+    "refused_layers",
 ]
 
 _log = logging.getLogger("labtools.sandbox")
@@ -248,6 +249,35 @@ class Protections:
 _probe_lock = threading.Lock()
 _probe_cache: Protections | None = None
 
+#: Environment variable naming layers to leave out even where the host allows them
+#: (comma-separated names from :data:`LAYERS`): how an instructor reproduces, on a full host,
+#: the container their platform gives them, and how the tests grade in each degraded mode.
+#: It can only take layers away, never add one.
+REFUSE_ENV_VAR = "OPS_SANDBOX_REFUSE"
+
+
+def refused_layers() -> tuple[str, ...]:
+    """Return the layers that ``$OPS_SANDBOX_REFUSE`` turns off, in :data:`LAYERS` order.
+
+    Returns
+    -------
+    tuple of str
+        Layer names; empty when the variable is unset or blank.
+
+    Raises
+    ------
+    ValueError
+        If the variable names something that is not a layer.
+    """
+    raw = os.environ.get(REFUSE_ENV_VAR, "")
+    names = {part.strip() for part in raw.split(",") if part.strip()}
+    unknown = sorted(names - set(LAYERS))
+    if unknown:
+        raise InvalidInputError(
+            f"{REFUSE_ENV_VAR} must name layers from {LAYERS}, got {', '.join(unknown)}"
+        )
+    return tuple(name for name in LAYERS if name in names)
+
 
 def probe_protections(*, refresh: bool = False) -> Protections:
     """Find out once which protection layers this host allows.
@@ -271,6 +301,8 @@ def probe_protections(*, refresh: bool = False) -> Protections:
     -----
     About 60 ms, once per process. A Docker container without ``CAP_SYS_ADMIN`` typically
     allows ``switch_user`` and ``rlimits`` only; the kernel then runs with those and says so.
+    Layers named in ``$OPS_SANDBOX_REFUSE`` (:func:`refused_layers`) are reported missing
+    whatever the host allows.
     """
     global _probe_cache
     with _probe_lock:
@@ -302,8 +334,13 @@ def probe_protections(*, refresh: bool = False) -> Protections:
         cg_ok, cg_why = _host.probe_cgroup()
         if not cg_ok:
             reasons.append(("cgroup", cg_why))
+        values["cgroup"] = cg_ok
+        for name in refused_layers():
+            if values[name]:
+                values[name] = False
+                reasons.append((name, f"turned off by {REFUSE_ENV_VAR}"))
         _probe_cache = Protections(
-            **values, cgroup=cg_ok, per_job_uid=values["switch_user"], reasons=tuple(reasons)
+            **values, per_job_uid=values["switch_user"], reasons=tuple(reasons)
         )
         return _probe_cache
 
