@@ -16,6 +16,8 @@ NOTEBOOK_NAME = "ops_scale.ipynb"
 #: Generated and committed: the student notebook and the solution notebook.
 STUDENT_NOTEBOOK = REPO / "assignment" / NOTEBOOK_NAME
 SOLUTION_NOTEBOOK = REPO / "solutions" / NOTEBOOK_NAME
+#: Files students receive beside the notebook: the export helper and the student README.
+STUDENT_FILES = REPO / "assignment" / "student_files"
 #: Gradescope entry scripts copied into the autograder zip.
 AUTOGRADER_TEMPLATES = REPO / "autograder"
 #: Sample submissions of the self-check.

@@ -24,7 +24,6 @@ import io
 import json
 import re
 import time
-import tomllib
 import zipfile
 from fractions import Fraction
 from html.parser import HTMLParser
@@ -33,6 +32,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from labtools._toml import tomllib
 from labtools.grading.batch import rebuild_gradebook
 from labtools.grading.samples import replace_definitions, with_track
 from labtools.paths import RUBRIC, STUDENT_NOTEBOOK
@@ -168,7 +168,7 @@ def _auto_scores(key: str) -> dict[str, Fraction]:
 Q5_OUTPUT_ADAMS = (
     "q5_ledger: 2.5 / 4 points\n- public test: passed\n- hidden test: passed\n"
     "- hidden test: FAILED. The policy is not consistent with your evidence.\n"
-    "- hidden test: FAILED. The justification must be 80 to 400 words."
+    "- hidden test: FAILED. The justification must be 60 to 200 words."
 )
 
 
@@ -330,7 +330,7 @@ def test_context_shows_the_autograded_ledger_items_from_batch_results(folder_bat
         ("q5.policy", "failed"),
         ("q5.length", "failed"),
     ]
-    assert "The justification must be 80 to 400 words." in adams
+    assert "The justification must be 60 to 200 words." in adams
     # No batch result for the unreadable submission: said so, and warned.
     assert "no result given" in _card(page, "r1_heterogeneity", labels[UNREADABLE])
     assert any(UNREADABLE in w for w in folder_batch["summary"].warnings)

@@ -19,11 +19,10 @@
 # run_tests: false
 # strip_solutions_from_all_cells: true
 # solutions_pdf: false
-# export_cell:
-#   pdf: false
-#   instructions: "Run this cell, then upload the zip file it makes to the Gradescope assignment 'Operations at Scale (code)'. Your written answers go to 'Operations at Scale (written)' as the PDF your instructor describes."
+# export_cell: false
 # files:
 #   - opsmodel
+#   - ops_lab_submit.py
 # tests:
 #   files: true
 #   ok_format: true
@@ -31,23 +30,19 @@
 # %% [markdown]
 # # Operations at Scale: Fleet Monitoring & Governance
 #
-# **Volume 2, Fleet Scale. About 45 minutes.**
+# At fleet scale, *manual work is toil*. You audit three decisions an ML platform team makes
+# every quarter. **Time budget: 45 minutes.**
 #
-# At fleet scale, *manual work is toil*. In this lab you audit three decisions an ML platform
-# team makes every quarter:
+# | part | question | minutes |
+# |---|---|---|
+# | 1. Platform ROI audit | when does a \$500k ML platform beat manual operations? | 15 |
+# | 2. Canary duration | how long must a new model run in shadow mode, and can a sequential test shorten it? | 15 |
+# | 3. Ensemble lockdown | why does a *better* upstream model silently break a downstream one, and which policy prevents it? (with your track's crisis and the ledger) | 15 |
 #
-# 1. **Platform ROI audit (15 min).** When does a \$500k ML platform beat manual operations?
-# 2. **Canary duration (15 min).** How long must a new model run in shadow mode before the
-#    Safety Lead signs off, and can sequential validation shorten it?
-# 3. **Ensemble lockdown (15 min).** Why does a *better* upstream model silently break a
-#    downstream model that was not retrained, and which governance policy prevents it?
-#
-# Each part opens with a **Lock**: a prediction you record *before* exploring. Locks are
-# graded for completion only; you will see your prediction beside the true answer later.
-#
-# `grader.check("...")` cells run the **public** tests only: they catch common slips. More
-# tests (hidden) run after you submit, on your track's numbers and on fresh inputs, so a
-# passing public check is not a guarantee of full marks.
+# Each part opens with a **Lock**: a prediction you record *before* exploring, graded for
+# completion only. `grader.check(...)` cells run the **public** checks; hidden checks run
+# after you submit, on your track's numbers and on fresh inputs. Replace every `...` with
+# your answer, run the cells in order, and export with the last cell.
 
 # %%
 import numpy as np
@@ -60,11 +55,15 @@ from opsmodel.tracks import describe_track, get_track
 # %% [markdown]
 # ## Choose your track
 #
-# Set `TRACK` to the track your instructor assigned you: `"Cloud Titan"`, `"Edge Guardian"`,
-# `"Mobile Nomad"` or `"Tiny Pioneer"`. Every number below comes from your track.
+# Set `TRACK` (a `str`) to the track your instructor assigned you: `"Cloud Titan"`,
+# `"Edge Guardian"`, `"Mobile Nomad"` or `"Tiny Pioneer"`. Every number below comes from it.
 
 # %%
 TRACK = "Cloud Titan"  # SOLUTION
+
+# %%
+if TRACK is ...:
+    raise ValueError('TRACK is not set: in the cell above, replace ... with your track, for example TRACK = "Edge Guardian"')
 track = get_track(TRACK)
 print(describe_track(track))
 
@@ -97,9 +96,9 @@ print(track.toil_params)
 # points: 1
 
 # %% [markdown]
-# **Lock 1.** Before computing anything: how many concurrent models can your team run by
-# hand before a year of toil costs more than the platform (CapEx plus its own upkeep)?
-# Enter a whole number from 1 to 1000.
+# **Lock 1.** Before computing anything: at how many concurrent models does the platform
+# (CapEx plus its own upkeep) first cost less than running them by hand? Set
+# `lock_break_even_models` to a whole number (`int`) from 1 to 1000.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -133,9 +132,9 @@ assert 1 <= lock_break_even_models <= 1000
 # points: 3
 
 # %% [markdown]
-# **1a.** Implement `manual_toil_hours(n_models, heterogeneity, params)`: the hours per year of
-# manual operations from the table above. It must accept a number or a numpy array of
-# numbers of models (return an array of the same shape then).
+# **1a.** Implement `manual_toil_hours(n_models, heterogeneity, params)`: the engineer-hours
+# per year of manual operations from the table above. `n_models` is a number (return a
+# `float`) or a numpy array of numbers (return an array of the same shape).
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -213,9 +212,10 @@ assert check_toil_vectorised(manual_toil_hours)
 # points: 2
 
 # %% [markdown]
-# **1b.** Implement `platform_cost_usd(n_models, params)`: the one-off platform CapEx plus the
-# platform's residual upkeep (`platform_hours` per model per year) in dollars over
-# `params.horizon_years`, at `params.hourly_cost_usd`.
+# **1b.** Implement `platform_cost_usd(n_models, params)`: in dollars, the one-off
+# `params.platform_capex_usd` plus the platform's upkeep (`platform_hours` per model per year
+# at `hourly_cost_usd`) over `horizon_years`. Like 1a: a number gives a `float`, an array an
+# array of the same shape.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -264,9 +264,11 @@ assert check_platform_cost(platform_cost_usd, TRACK)
 # points: 1
 
 # %% [markdown]
-# **1c.** The Math Peek formula: implement
+# **1c.** Implement `platform_roi_usd(n_models, heterogeneity, params)`, the money the platform
+# saves over the horizon:
 # $\mathrm{ROI}_{platform} = \mathrm{Toil}_{manual} - (\mathrm{CapEx}_{platform} + \mathrm{Toil}_{platform})$
-# in dollars, with manual toil priced at `hourly_cost_usd` over `horizon_years`.
+# in dollars, with manual toil priced at `hourly_cost_usd` over `horizon_years` (the
+# workbench's Math Peek shows this formula). A number gives a `float`, an array an array.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -319,8 +321,8 @@ assert check_roi(platform_roi_usd, TRACK)
 
 # %% [markdown]
 # **1d.** Implement `break_even_models(heterogeneity, params, n_max)`: the smallest whole
-# number of models $N \ge 1$ at which the platform is **strictly** cheaper (ROI > 0), or
-# `None` if there is none up to `n_max`. An exact tie (ROI = 0) is not break-even.
+# number of models $N^* \ge 1$ (an `int`) at which the platform is **strictly** cheaper
+# (ROI > 0), or `None` if there is none up to `n_max`. A tie (ROI = 0) is not break-even.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -382,11 +384,11 @@ assert check_break_even_sweep(break_even_models)
 # # END QUESTION
 
 # %% [markdown]
-# ### The workbench: OpsBreakEvenPlot
+# ### OpsBreakEvenPlot
 #
-# The plot draws **your** functions. Manual toil is split into its three terms so you can see
-# which one explodes. In JupyterLab, `roi_workbench` adds sliders for $N$ and $h$ and the
-# Math Peek toggle; the static figure below is the same drawing at your track's values.
+# The figure below draws **your** functions at your track's values, with manual toil split
+# into its three terms so you can see which one explodes. The workbench after it adds
+# sliders for $N$ and $h$ and the Math Peek toggle.
 
 # %%
 from opsmodel.instruments import OpsBreakEvenPlot, roi_workbench
@@ -404,7 +406,7 @@ OpsBreakEvenPlot.for_track(
     manual_toil_hours=manual_toil_hours,
     platform_cost_usd=platform_cost_usd,
     break_even_models=break_even_models,
-).figure()
+)
 
 # %%
 roi_workbench(
@@ -470,8 +472,8 @@ print(f"Requests reaching the model: {track.request_rate_per_s:g}/s; "
 
 # %% [markdown]
 # **Lock 2.** To be 95% confident that a new model has not regressed on a 1-in-1,000 edge case,
-# how many live requests must it see in shadow mode with no failure? Enter a whole number
-# from 1 to 100,000,000.
+# how many live requests must it see in shadow mode with no failure? Set
+# `lock_shadow_requests` to a whole number (`int`) from 1 to 100,000,000.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -506,9 +508,10 @@ assert 1 <= lock_shadow_requests <= 100_000_000
 
 # %% [markdown]
 # **2a.** Implement `zero_failure_sample_size(p_max, confidence)`: the smallest whole $n \ge 1$
-# with $(1 - p_{max})^n \le 1 - C$. Mind floating point: when
-# $\ln(1-C)/\ln(1-p)$ lies within $10^{-9}$ (relative) of a whole number, that number is the
-# answer. (`np.log1p(-x)` computes $\ln(1-x)$ accurately for small $x$.)
+# with $(1 - p_{max})^n \le 1 - C$, returned as a Python `int` (not the `float` that
+# `np.ceil` gives). Mind floating point: when $\ln(1-C)/\ln(1-p)$ lies within $10^{-9}$
+# (relative) of a whole number, that number is the answer. (`np.log1p(-x)` computes
+# $\ln(1-x)$ accurately for small $x$.)
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -584,8 +587,8 @@ assert check_sample_size_random(zero_failure_sample_size)
 
 # %% [markdown]
 # **2b.** Implement `shadow_hours(n_requests, request_rate_per_s, shadow_fraction)`: the hours
-# of shadow mode needed to see `n_requests` when a fraction `shadow_fraction` of the
-# `request_rate_per_s` requests per second is mirrored to the new model.
+# (a `float`) of shadow mode needed to see `n_requests` when a fraction `shadow_fraction` of
+# the `request_rate_per_s` requests per second is mirrored to the new model.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -692,9 +695,10 @@ assert check_canary_plan(canary_plan, TRACK)
 # %% [markdown]
 # ### ShadowModeDashboard
 #
-# The Confidence Clock shows the confidence reached as shadow hours pass under a staged
-# rollout (1% → 5% → 25% → 100% of traffic); the radar compares your plans; the last panel
-# is a sequential test (below) beside the fixed-$n$ bound.
+# The Confidence Clock shows the confidence reached as the hours pass, for your plans and
+# for a staged rollout (1% → 5% → 25% → 100% of traffic); the Risk-vs-Velocity Radar
+# compares your plans; the last panel shows the sequential test of the next section beside
+# the fixed-$n$ bound.
 
 # %%
 from opsmodel.instruments import CanaryPlan, ShadowModeDashboard, canary_workbench
@@ -709,7 +713,7 @@ ShadowModeDashboard.for_track(
     zero_failure_sample_size=zero_failure_sample_size,
     shadow_hours=shadow_hours,
     plans=your_plans,
-).figure()
+)
 
 # %%
 canary_workbench(track, zero_failure_sample_size=zero_failure_sample_size, shadow_hours=shadow_hours)
@@ -743,10 +747,14 @@ for p_true in (track.p0, track.p1):
 # points: 2
 
 # %% [markdown]
-# **2d.** After `sprt_checkpoint = 5 / track.p0` requests, what is the **largest** number of
-# failures at which the SPRT (with `alpha=0.05, beta=0.20`) promotes, and the **smallest** at
-# which it rolls back? Use `boundaries` or `sprt_decision`. Use `-1` if no failure count
-# promotes.
+# **2d.** At the checkpoint of `sprt_checkpoint` requests (the cell below sets it to
+# $5/p_0$), set two `int`s for the SPRT with `alpha=0.05, beta=0.20`:
+# - `sprt_promote_max_failures`: the **largest** number of failures at which it promotes
+#   (`-1` if no failure count promotes);
+# - `sprt_rollback_min_failures`: the **smallest** number at which it rolls back.
+#
+# Use `boundaries` (above) or `sprt_decision(failures, n, p0, p1, alpha=0.05, beta=0.20)`,
+# which returns `"promote"`, `"rollback"` or `"continue"`.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -795,9 +803,10 @@ assert check_sprt_lines(sprt_promote_max_failures, sprt_rollback_min_failures, T
 # points: 3
 
 # %% [markdown]
-# **Reflection 2.** Jeff Dean observes: *"Your shadow window is 3 months long. By the time you
-# deploy, the world has already drifted."* Propose a sequential-validation strategy that
-# speeds up the loop. Name the test, its error rates, when it stops, and what it costs you.
+# **Reflection 2.** Jeff Dean observes: *"Your shadow window is longer than your release
+# cycle. By the time you deploy, the world has already drifted."* Propose a
+# sequential-validation strategy that speeds up the loop. Name the test, its error rates,
+# when it stops, and what it costs you.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -820,9 +829,8 @@ assert check_sprt_lines(sprt_promote_max_failures, sprt_rollback_min_failures, T
 # ---
 # # Part 3: The Ensemble Lockdown
 #
-# Your ensemble: the upstream **`{track.upstream_model}`** feeds features to the downstream
-# **`{track.downstream_model}`**. The Software Lead wants to deploy a new upstream version
-# tonight without retraining downstream.
+# In your ensemble (printed below) an upstream model feeds features to a downstream one. The
+# Software Lead wants to deploy a new upstream version tonight without retraining downstream.
 
 # %%
 print(f"Upstream: {track.upstream_model}  ->  downstream: {track.downstream_model}")
@@ -869,7 +877,7 @@ assert lock_accuracy_change in ("drops", "stays", "rises")
 
 # %% [markdown]
 # **3a.** Implement the Population Stability Index `psi(reference, current, n_bins=10)` of one
-# feature:
+# feature, returned as a `float`:
 # - bin edges from the **reference** only: the inner edges are the unique values of the
 #   reference's quantiles at $k/n_{bins}$, $k = 1..n_{bins}-1$; the outer bins are open to
 #   $\pm\infty$; a value $x$ falls in bin `np.searchsorted(edges, x, side="right")`;
@@ -1028,7 +1036,7 @@ for version in ("v1", "v2", "v1-signflip"):
     print(EnsembleTrace.for_track(track, version, False, skew_check=skew_check).summary()["verdict"])
 
 # %%
-EnsembleTrace.for_track(track, "v2", False, skew_check=skew_check).figure()
+EnsembleTrace.for_track(track, "v2", False, skew_check=skew_check)
 
 # %%
 _v2 = run_ensemble("v2", retrain=False, seed=track.ensemble_seed)
@@ -1115,8 +1123,11 @@ print(describe_crisis(track))
 # points: 3
 
 # %% [markdown]
-# **4.** Resolve your track's crisis as `describe_crisis` asks, with its data, and store the
-# answer in `crisis_answer` in the form it names.
+# **4.** Resolve your track's crisis as `describe_crisis` (printed above) asks, and store the
+# answer in `crisis_answer`, in the type and form it names. The data come from
+# `crisis_inputs(track)` in `opsmodel.crisis_data` (a dict); `opsmodel.bounds` has
+# `clopper_pearson_upper(k, n, confidence)` and `clopper_pearson_lower(k, n, confidence)`,
+# and `scipy.stats` is imported as `stats`.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -1198,7 +1209,7 @@ assert check_crisis_answer(crisis_answer, TRACK)
 # points: 4
 
 # %% [markdown]
-# **Ledger justification.** In 80 to 400 words, justify your policy with the
+# **Ledger justification.** In 60 to 200 words, justify your policy with the
 # **Training-Serving Skew Invariant** (*a model is only valid on the feature distribution and
 # definition it was trained on*), citing your own evidence: your N*, your canary plan, and
 # the ensemble trace.
@@ -1300,7 +1311,7 @@ assert check_ledger_policy(governance_ledger, TRACK)
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 0.5
-failure_message: "The justification must be 80 to 400 words."
+failure_message: "The justification must be 60 to 200 words."
 """ # END TEST CONFIG
 from labtools.grading.checks import check_ledger_length
 assert check_ledger_length(governance_ledger)
@@ -1320,3 +1331,16 @@ assert check_ledger_length(governance_ledger)
 # Clopper and Pearson, Biometrika 1934; Wald, Ann. Math. Stat. 1945;
 # Breck et al., "The ML Test Score", 2017; Dean and Barroso, "The Tail at Scale", CACM 2013;
 # Yurdakul, "Statistical Properties of Population Stability Index", 2018.
+
+# %% [markdown]
+# ## Submit
+#
+# Run the cell below last. It saves the notebook, checks that the saved file is what you ran,
+# and writes `ops_scale-submission.zip` (replacing any earlier one): upload that file to the
+# Gradescope assignment "Operations at Scale (code)". Your written answers go to
+# "Operations at Scale (written)" as the PDF your instructor describes.
+
+# %%
+import ops_lab_submit
+
+ops_lab_submit.export(grader)

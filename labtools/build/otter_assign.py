@@ -11,8 +11,12 @@ from pathlib import Path
 from labtools.build.master import write_master_ipynb
 from labtools.build.public_notice import add_public_notice
 from labtools.build.support_package import stage_support_package, verify_support_package
+from labtools.paths import STUDENT_FILES
 
-__all__ = ["AssignOutput", "run_otter_assign"]
+#: The export helper the notebook's last cell imports (see its module docstring).
+EXPORT_HELPER = "ops_lab_submit.py"
+
+__all__ = ["EXPORT_HELPER", "AssignOutput", "run_otter_assign"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ def run_otter_assign(workdir: Path) -> AssignOutput:
     staging.mkdir(parents=True)
     stage_support_package(staging)
     verify_support_package(staging)
+    # Named in the config's `files:` too: Otter copies it beside the student notebook.
+    shutil.copy2(STUDENT_FILES / EXPORT_HELPER, staging / EXPORT_HELPER)
     master = write_master_ipynb(staging)
     out = workdir / "otter"
     if out.exists():

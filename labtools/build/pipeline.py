@@ -27,6 +27,7 @@ from labtools.build.master import load_master
 from labtools.build.notebooks import read_normalised_text, write_normalised
 from labtools.build.otter_assign import AssignOutput, run_otter_assign
 from labtools.build.release_scan import scan_release, secret_lines
+from labtools.build.student_files import write_student_files
 from labtools.build.written_pdf import notebook_to_pdf
 from labtools.nbgrader_course.course import build_course
 from labtools.paths import (
@@ -79,8 +80,9 @@ def _student_release(assign: AssignOutput, dist: Path) -> tuple[Path, Path]:
     student = dist / "student"
     if student.exists():
         shutil.rmtree(student)
-    shutil.copytree(assign.student, student)
+    shutil.copytree(assign.student, student, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     write_normalised(nbformat.read(assign.student_notebook, 4), student / NOTEBOOK_NAME)
+    write_student_files(student)
     return student, zip_folder(student, dist / "ops_scale-student.zip")
 
 
@@ -100,6 +102,10 @@ def execute_solution(assign: AssignOutput, destination: Path, *, timeout_s: int 
     # otter.Notebook(...) in the first cell opens the notebook file by name.
     shutil.copy2(assign.solution_notebook, workdir / NOTEBOOK_NAME)
     nb = nbformat.read(assign.solution_notebook, 4)
+    for cell in nb.cells:
+        # The export cell asks JupyterLab to save; headless, there is no JupyterLab.
+        if cell.cell_type == "code" and "ops_lab_submit" in cell.source:
+            cell.source = "# The export cell runs in the student's JupyterLab only."
     start = time.perf_counter()
     NotebookClient(
         nb, timeout=timeout_s, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}

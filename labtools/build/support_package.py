@@ -132,6 +132,7 @@ def verify_support_package(staged_parent: Path) -> None:
         [
             sys.executable,
             "-I",
+            "-B",  # no __pycache__ in the staged copy: students get sources only
             "-c",
             _PROBE,
             str(staged_parent),

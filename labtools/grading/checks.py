@@ -465,11 +465,11 @@ def check_ledger_policy(ledger: Any, track_name: str) -> bool:
 
 
 #: Word bounds of the ledger's justification.
-JUSTIFICATION_WORDS = (80, 400)
+JUSTIFICATION_WORDS = (60, 200)
 
 
 def check_ledger_length(ledger: Any) -> bool:
-    """The justification is a string of 80 to 400 words."""
+    """The justification is a string of 60 to 200 words."""
     try:
         text = ledger["justification"]
     except (KeyError, TypeError):

@@ -9,10 +9,18 @@ import nbformat
 __all__ = ["gradable_cells", "is_grader_boilerplate", "without_grader_calls"]
 
 
+#: Modules that only drive the student's JupyterLab: Otter, and the lab's export helper
+#: (``ops_lab_submit``, shipped beside the notebook and absent from every grader).
+_FRONTEND_MODULES = frozenset({"otter", "ops_lab_submit"})
+#: Names whose method calls are frontend-only: Otter's ``grader`` and the export helper.
+_FRONTEND_OBJECTS = frozenset({"grader", "ops_lab_submit"})
+
+
 def _is_grader_statement(node: ast.stmt) -> bool:
-    """``import otter``, ``grader = otter.Notebook(...)`` or a ``grader.<method>(...)`` call."""
+    """``import otter``, ``grader = otter.Notebook(...)``, a ``grader.<method>(...)`` call, or
+    the export helper's ``import ops_lab_submit`` and ``ops_lab_submit.export(grader)``."""
     if isinstance(node, ast.Import):
-        return all(alias.name == "otter" for alias in node.names)
+        return all(alias.name in _FRONTEND_MODULES for alias in node.names)
     if isinstance(node, ast.Assign):
         value = node.value
         return (
@@ -26,7 +34,7 @@ def _is_grader_statement(node: ast.stmt) -> bool:
         return (
             isinstance(func, ast.Attribute)
             and isinstance(func.value, ast.Name)
-            and func.value.id == "grader"
+            and func.value.id in _FRONTEND_OBJECTS
         )
     return False
 

@@ -86,7 +86,7 @@ class WrittenAnswer:
 
     @property
     def words(self) -> int:
-        """Number of words (the ledger's justification must have 80 to 400)."""
+        """Number of words (the ledger's justification must have 60 to 200)."""
         return 0 if self.blank else len(self.text.split())
 
 
