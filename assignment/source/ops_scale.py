@@ -829,8 +829,9 @@ assert check_sprt_lines(sprt_promote_max_failures, sprt_rollback_min_failures, T
 # ---
 # # Part 3: The Ensemble Lockdown
 #
-# In your ensemble (printed below) an upstream model feeds features to a downstream one. The
-# Software Lead wants to deploy a new upstream version tonight without retraining downstream.
+# In your track's ensemble an upstream model feeds features to a downstream one (the next cell
+# names both). The Software Lead wants to deploy a new upstream version tonight without
+# retraining downstream.
 
 # %%
 print(f"Upstream: {track.upstream_model}  ->  downstream: {track.downstream_model}")

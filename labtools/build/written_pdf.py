@@ -8,15 +8,18 @@ that assignment's submissions and for the TAs.
 from __future__ import annotations
 
 import copy
+import html
+import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 import nbformat
+from latex2mathml.converter import convert as convert_to_mathml
 from nbconvert import HTMLExporter
 
-__all__ = ["find_chromium", "written_cells", "notebook_to_pdf", "html_to_pdf"]
+__all__ = ["find_chromium", "written_cells", "notebook_to_pdf", "html_to_pdf", "typeset_math"]
 
 # Otter Assign wraps each manually graded question of the student notebook in these markers.
 BEGIN_MARK = "<!-- BEGIN QUESTION -->"
@@ -103,12 +106,53 @@ def html_to_pdf(html: str, pdf_path: Path, *, timeout_s: float = 120.0) -> Path:
     return pdf_path
 
 
+# $$display$$ first, then $inline$; a dollar escaped as \$ (a price) is not a delimiter.
+_DISPLAY_MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$", re.S)
+_INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$(?!\$)")
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.S | re.I)
+
+
+def _mathml(latex: str, display: str) -> str:
+    try:
+        return convert_to_mathml(latex.strip(), display=display)
+    except Exception:  # a formula the converter cannot read stays as written
+        return html.escape(f"${latex}$")
+
+
+def typeset_math(markdown: str) -> str:
+    """Replace the TeX formulas of a markdown text by MathML, which Chromium draws itself.
+
+    Notebooks write math as ``$...$`` and ``$$...$$`` for MathJax, which nbconvert's page
+    loads from a CDN: offline, the PDF would show the TeX source. MathML needs no script and
+    no network. A formula the converter cannot parse is kept as written.
+
+    Parameters
+    ----------
+    markdown : str
+        A markdown cell's text.
+
+    Returns
+    -------
+    str
+        The text with every formula replaced by a ``<math>`` element.
+    """
+    markdown = _DISPLAY_MATH.sub(lambda m: _mathml(m.group(1), "block"), markdown)
+    return _INLINE_MATH.sub(lambda m: _mathml(m.group(1), "inline"), markdown)
+
+
 def notebook_to_pdf(notebook: Path, pdf_path: Path, *, title: str | None = None) -> Path:
-    """Render the written questions of ``notebook`` (prompts and answers) to ``pdf_path``."""
+    """Render the written questions of ``notebook`` (prompts and answers) to ``pdf_path``.
+
+    Math is typeset as MathML (:func:`typeset_math`) and every script is dropped: the page
+    is printed offline, and nothing a student wrote runs in the printing browser.
+    """
     nb = written_cells(nbformat.read(notebook, as_version=4))
     nb.metadata["title"] = title or f"Written answers: {notebook.stem}"
+    for cell in nb.cells:
+        if cell.get("cell_type") == "markdown":
+            cell.source = typeset_math(cell.source)
     exporter = HTMLExporter(template_name="classic")
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
-    html, _ = exporter.from_notebook_node(nb)
-    return html_to_pdf(html, pdf_path)
+    page, _ = exporter.from_notebook_node(nb)
+    return html_to_pdf(_SCRIPT.sub("", page), pdf_path)
