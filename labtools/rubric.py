@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from labtools._toml import tomllib
 from labtools.paths import RUBRIC
 
 __all__ = [

@@ -19,7 +19,6 @@ import math
 import os
 import re
 import time
-import tomllib
 from pathlib import Path
 
 import nbformat
@@ -30,6 +29,7 @@ from nbgrader.preprocessors import ClearHiddenTests, Execute
 from traitlets.config.loader import PyFileConfigLoader
 from traitlets.utils.importstring import import_item
 
+from labtools._toml import tomllib
 from labtools.build.master import load_master
 from labtools.build.release_scan import hidden_test_lines, scan_release, secret_lines
 from labtools.grading.samples import sample_submissions

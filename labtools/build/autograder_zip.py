@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import tomllib
 import zipfile
 from pathlib import Path
 
+from labtools._toml import tomllib
 from labtools.build.support_package import stage_support_package
 from labtools.paths import AUTOGRADER_TEMPLATES, LABTOOLS, NOTEBOOK_NAME, OPSMODEL, REPO
 from labtools.rubric import Rubric
@@ -27,6 +27,11 @@ __all__ = ["GRADING_CONFIG_NAME", "assemble_autograder_source", "zip_folder"]
 GRADING_CONFIG_NAME = "ops_lab.json"
 # A fixed timestamp keeps the zip byte-identical across rebuilds of the same sources.
 _EPOCH = (2026, 1, 1, 0, 0, 0)
+
+
+def _is_cache(path: Path) -> bool:
+    # Bytecode is the interpreter's business: it never ships, to students or to Gradescope.
+    return "__pycache__" in path.parts or path.suffix == ".pyc"
 
 
 def _ignore(_directory: str, names: list[str]) -> set[str]:
@@ -66,7 +71,7 @@ def zip_folder(folder: Path, zip_path: Path) -> Path:
     """Zip ``folder``'s contents (not the folder itself), deterministically."""
     zip_path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and not _is_cache(p)):
             info = zipfile.ZipInfo(str(path.relative_to(folder)), date_time=_EPOCH)
             info.external_attr = (path.stat().st_mode & 0o777) << 16
             info.compress_type = zipfile.ZIP_DEFLATED

@@ -2,7 +2,8 @@
 
 Schema (Gradescope autograder specification): a top-level ``score``, an ``output`` shown to
 the student, and ``tests``, each with ``name``, ``score``, ``max_score``, ``visibility`` and
-``output``. Hidden cases contribute their points and their authored failure message only.
+``output``; the ungraded "Public Tests" entry also has a ``status``. Hidden cases contribute
+their points and their authored failure message only.
 """
 
 from __future__ import annotations
@@ -67,9 +68,11 @@ def build_results(
     ran = {q.name: q for q in questions}
     tests = []
     public_lines = []
+    public_failed = False
     for name, possible in possible_by_question.items():
         q = ran.get(name)
         if q is None:
+            public_failed = True  # its public tests did not pass either
             tests.append(
                 {
                     "name": name,
@@ -84,6 +87,7 @@ def build_results(
         public = [c for c in q.cases if not c.hidden]
         if public:
             passed = sum(c.passed for c in public)
+            public_failed |= passed < len(public)
             public_lines.append(f"{name}: {passed} of {len(public)} public tests passed")
             public_lines += [f"  {c.message}" for c in public if not c.passed]
     summary = [HIDDEN_NOTICE]
@@ -97,6 +101,9 @@ def build_results(
         "name": "Public Tests",
         "score": 0.0,
         "max_score": 0.0,
+        # Gradescope shows a test whose score reaches max_score (0 of 0 here) as passed,
+        # unless its status says otherwise.
+        "status": "failed" if public_failed else "passed",
         "visibility": "visible",
         "output": _cut("\n".join(public_lines) or "No public test ran."),
     }

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import ast
 import copy
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
+from labtools._toml import tomllib
 from labtools.paths import SAMPLE_SUBMISSIONS, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 
 __all__ = ["SampleSubmission", "replace_definitions", "with_track", "sample_submissions"]

@@ -328,7 +328,7 @@ class Wire:
             "msg_type": msg_type,
             "username": "grader",
             "session": self.session,
-            "date": datetime.datetime.now(datetime.UTC).isoformat(),
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
             "version": "5.3",
         }
         parts = [json.dumps(x).encode() for x in (header, {}, {}, content)]

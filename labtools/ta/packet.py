@@ -736,7 +736,7 @@ def write_packet(
         student = KeyStudent(label, key, sub.student_id, sub.name, sub.email, problem)
         entries.append(PacketEntry(student, tuple(answers[q.name] for q in manual), ledger, auto))
 
-    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     key_record = PacketKey(
         seed=seed,
         rubric_sha256=rubric_digest(rubric),
