@@ -70,6 +70,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from student_text import grader_internals
 
 from labtools.build.release_scan import hidden_test_lines
 from labtools.paths import NOTEBOOK_NAME, REPO, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
@@ -575,6 +576,20 @@ def test_no_hidden_test_text_reaches_the_student(key, grade, secret_lines):
     g = grade(key)
     text = " ".join(json.dumps(g.results).split())
     assert not [s for s in secret_lines if s in text]
+
+
+@pytest.mark.parametrize("key", sorted(GROUPS))
+def test_no_grader_internals_reach_the_student(key, grade):
+    # A "- Cell N ..." problem quotes the student's own error, paths the attack built included.
+    g = grade(key)
+    texts = [g.results["output"], *(t.get("output", "") for t in g.results["tests"])]
+    shown = [
+        line
+        for text in texts
+        for line in grader_internals(text)
+        if not line.lstrip().startswith("- Cell ")
+    ]
+    assert not shown, shown
 
 
 @pytest.mark.parametrize("key", sorted(GROUPS))

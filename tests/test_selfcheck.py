@@ -12,6 +12,7 @@ import json
 import os
 
 import pytest
+from student_text import grader_internals
 
 from labtools.build.release_scan import hidden_test_lines
 from labtools.grading.selfcheck import format_table, run_selfcheck
@@ -30,7 +31,7 @@ def graded(built):
 
 
 def test_every_sample_scores_as_expected(graded):
-    assert [g.sample.name for g in graded][-2:] == ["blank", "partial"]
+    assert [g.sample.name for g in graded][-3:] == ["reuse-names", "blank", "partial"]
     assert all(not g.mismatches for g in graded), format_table(graded)
 
 
@@ -59,4 +60,18 @@ def test_the_blank_notebook_says_what_is_missing(graded):
     blank = next(g for g in graded if g.sample.name == "blank")
     assert blank.results["score"] == 0
     assert "is still `...`" in blank.results["output"]
-    assert "InvalidInputError" in blank.results["output"]  # TRACK = ... is explained
+    assert "TRACK is not set" in blank.results["output"]  # TRACK = ... says what to do
+
+
+def test_student_facing_text_shows_no_grader_internals(graded):
+    for g in graded:
+        texts = [g.results["output"], *(t.get("output", "") for t in g.results["tests"])]
+        shown = [line for text in texts for line in grader_internals(text)]
+        assert not shown, f"{g.sample.name}: {shown}"
+
+
+def test_reusing_a_graded_name_later_costs_nothing_and_is_explained(graded):
+    reuse = next(g for g in graded if g.sample.name == "reuse-names")
+    assert not reuse.mismatches  # full marks, as the solution
+    for name in ("psi", "shadow_hours", "zero_failure_sample_size", "skew_check"):
+        assert f"`{name}` was graded for" in reuse.results["output"], name

@@ -17,8 +17,11 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import nbformat
+
 from labtools._toml import tomllib
 from labtools.build.support_package import stage_support_package
+from labtools.grading.notebook_cells import answer_cells_by_question
 from labtools.paths import AUTOGRADER_TEMPLATES, LABTOOLS, NOTEBOOK_NAME, OPSMODEL, REPO
 from labtools.rubric import Rubric
 
@@ -45,9 +48,13 @@ def grader_requirements() -> list[str]:
 
 
 def assemble_autograder_source(
-    destination: Path, *, otter_autograder: Path, rubric: Rubric
+    destination: Path, *, otter_autograder: Path, rubric: Rubric, release_notebook: Path
 ) -> Path:
-    """Lay out the autograder's source folder in ``destination`` (emptied first)."""
+    """Lay out the autograder's source folder in ``destination`` (emptied first).
+
+    ``release_notebook`` is the student notebook as released: its answer cells' ids let the
+    grader find each question's state where a submission lost the question's check cell.
+    """
     if destination.exists():
         shutil.rmtree(destination)
     destination.mkdir(parents=True)
@@ -59,9 +66,12 @@ def assemble_autograder_source(
     lib = destination / "lib"
     shutil.copytree(OPSMODEL, lib / "opsmodel", ignore=_ignore)
     shutil.copytree(LABTOOLS, lib / "labtools", ignore=_ignore)
+    questions = {q.name: q.points for q in rubric.questions if not q.manual}
+    answer_cells = answer_cells_by_question(nbformat.read(release_notebook, as_version=4))
     config = {
         "notebook_name": NOTEBOOK_NAME,
-        "questions": {q.name: q.points for q in rubric.questions if not q.manual},
+        "questions": questions,
+        "answer_cells": {q: ids for q, ids in answer_cells.items() if q in questions},
     }
     (destination / GRADING_CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
     return destination

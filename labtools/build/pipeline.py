@@ -155,7 +155,10 @@ def build(
         README.write_text(_readme_with_table(README.read_text(), rubric))
 
     source = assemble_autograder_source(
-        dist / "autograder" / "source", otter_autograder=assign.autograder, rubric=rubric
+        dist / "autograder" / "source",
+        otter_autograder=assign.autograder,
+        rubric=rubric,
+        release_notebook=student_dir / NOTEBOOK_NAME,
     )
     autograder_zip = zip_folder(source, dist / "ops_scale-autograder.zip")
 

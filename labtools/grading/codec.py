@@ -1,9 +1,15 @@
-"""Arguments for the student's functions, as tagged JSON.
+"""Arguments for the student's functions, as tagged JSON, and the kernel's snapshots.
 
 The trusted side never sends or receives a pickle. Arguments that JSON cannot carry as they
 are (numpy arrays, the ``ToilParams`` record) travel as tagged objects and are rebuilt in the
 student's kernel by :data:`KERNEL_HELPER_SOURCE`, which the grader runs there after the
 student's cells. Results come back through the sandbox's own JSON conversion.
+
+Each question is graded on the notebook as it stood right after that question's check cell:
+the grader runs :func:`snapshot_code` there, which keeps a shallow copy of the notebook's
+globals outside them (on the IPython shell object). The helpers call a function, or read a
+value, with the globals of a snapshot put back for the duration of the call, so that a
+later ``psi = psi(a, b)`` changes neither ``psi`` nor the ``skew_check`` that calls it.
 """
 
 from __future__ import annotations
@@ -14,11 +20,22 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["encode_arguments", "KERNEL_HELPER_SOURCE", "CALL_HELPER", "DESCRIBE_HELPER"]
+__all__ = [
+    "CALL_HELPER",
+    "DESCRIBE_HELPER",
+    "KERNEL_HELPER_SOURCE",
+    "VALUE_HELPER",
+    "encode_arguments",
+    "snapshot_code",
+]
 
 #: Names of the helpers defined in the student's kernel.
 CALL_HELPER = "__ops_grader_call"
 DESCRIBE_HELPER = "__ops_grader_describe"
+VALUE_HELPER = "__ops_grader_value"
+# Attribute of the IPython shell that holds the snapshots: outside the notebook's globals,
+# so neither a later cell's names nor the snapshots themselves collide.
+_SNAPSHOTS_ATTRIBUTE = "_ops_grader_snapshots"
 
 # Dataclasses the kernel may rebuild, by class name -> module in the student's support
 # package. Anything else is refused on the trusted side before it is sent.
@@ -55,9 +72,36 @@ def encode_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
 #: Run in the student's kernel after the notebook. It decodes tagged arguments and calls a
 #: global by name. It uses only names bound at definition time, so a notebook that later
 #: rebinds ``json`` or ``np`` cannot change what it does (and the notebook has already run).
+def snapshot_code(label: str) -> str:
+    """Code that keeps the notebook's globals, as they are now, as snapshot ``label``.
+
+    One expression statement: it binds no name in the notebook.
+    """
+    if not label.isidentifier():
+        raise ValueError(f"label must be an identifier, got {label!r}")
+    shell = '__import__("IPython").get_ipython()'
+    return (
+        f"{shell}.__dict__.setdefault({_SNAPSHOTS_ATTRIBUTE!r}, {{}})"
+        f"[{label!r}] = dict({shell}.user_ns)"
+    )
+
+
 KERNEL_HELPER_SOURCE = f"""
-def {CALL_HELPER}(name, payload, *, _json=__import__("json"), _np=__import__("numpy"),
-                  _import=__import__("importlib").import_module, _records={_KNOWN_RECORDS!r}):
+def __ops_grader_globals(snapshot, _shell=__import__("IPython").get_ipython):
+    # The notebook's globals as of a snapshot (None: as they are now).
+    if snapshot is None:
+        return None
+    return _shell().__dict__.get({_SNAPSHOTS_ATTRIBUTE!r}, {{}}).get(snapshot)
+
+
+def {VALUE_HELPER}(name, snapshot=None, _globals=__ops_grader_globals):
+    snap = _globals(snapshot)
+    return (globals() if snap is None else snap)[name]
+
+
+def {CALL_HELPER}(name, payload, snapshot=None, *, _json=__import__("json"),
+                  _np=__import__("numpy"), _import=__import__("importlib").import_module,
+                  _records={_KNOWN_RECORDS!r}, _globals=__ops_grader_globals):
     def decode(value):
         if isinstance(value, dict):
             if "__ndarray__" in value:
@@ -71,22 +115,43 @@ def {CALL_HELPER}(name, payload, *, _json=__import__("json"), _np=__import__("nu
             return [decode(v) for v in value]
         return value
     data = _json.loads(payload)
-    function = globals()[name]
-    return function(*decode(data["args"]), **decode(data["kwargs"]))
+    args, kwargs = decode(data["args"]), decode(data["kwargs"])
+    snap = _globals(snapshot)
+    if snap is None:
+        return globals()[name](*args, **kwargs)
+    # The notebook's globals put back as they were at the snapshot for the call, then
+    # restored: functions look their globals up at call time, in this very dict. The call
+    # is made from this frame, so the student's function's caller is this helper.
+    current = dict(globals())
+    globals().clear()
+    globals().update(snap)
+    try:
+        return globals()[name](*args, **kwargs)
+    finally:
+        globals().clear()
+        globals().update(current)
 
 
-def {DESCRIBE_HELPER}(names):
-    kinds = {{}}
+def {DESCRIBE_HELPER}(names, snapshot=None, _globals=__ops_grader_globals):
+    # Each name's kind at the snapshot, and whether a later cell bound it to something else.
+    seen = _globals(snapshot)
+    seen = globals() if seen is None else seen
+    now = globals()
+    described = {{}}
     for n in names:
-        if n not in globals():
-            kinds[n] = "missing"
-        elif globals()[n] is Ellipsis:
-            kinds[n] = "unanswered"
-        elif isinstance(globals()[n], type(__import__("os"))):
-            kinds[n] = "module"
-        elif callable(globals()[n]):
-            kinds[n] = "callable"
+        if n not in seen:
+            kind = "missing"
+        elif seen[n] is Ellipsis:
+            kind = "unanswered"
+        elif isinstance(seen[n], type(__import__("os"))):
+            kind = "module"
+        elif callable(seen[n]):
+            kind = "callable"
         else:
-            kinds[n] = "value"
-    return kinds
+            kind = "value"
+        later = None
+        if n in seen and (n not in now or now[n] is not seen[n]):
+            later = "deleted" if n not in now else type(now[n]).__name__
+        described[n] = {{"kind": kind, "rebound_to": later}}
+    return described
 """

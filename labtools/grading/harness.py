@@ -28,17 +28,15 @@ from typing import Any
 
 import nbformat
 
-from labtools.grading.notebook_cells import gradable_cells
+from labtools.grading.grading_loop import PlannedCell, run_and_grade
+from labtools.grading.notebook_cells import (
+    checked_questions,
+    is_grader_boilerplate,
+    without_grader_calls,
+)
 from labtools.grading.results import build_results, write_results
 from labtools.grading.submission import SubmissionProblem, find_notebook
-from labtools.grading.test_runner import (
-    KernelSession,
-    QuestionOutcome,
-    load_test_files,
-    names_used,
-    run_question,
-    student_namespace,
-)
+from labtools.grading.test_runner import KernelSession, QuestionOutcome, load_test_files
 
 __all__ = ["GradingConfig", "GradeReport", "grade_submission", "load_grading_config"]
 
@@ -60,6 +58,9 @@ class GradingConfig:
     questions: dict[str, float]  # autograded question -> points, in notebook order
     hidden_paths: tuple[Path, ...] = ()  # what the sandbox must not see
     total_timeout_s: float = 600.0
+    # question -> ids of its answer cells in the release: where a submission lost the
+    # question's check cell, its state is taken after the last of these.
+    answer_cells: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def load_grading_config(source_dir: Path, *, results_dir: Path | None = None) -> GradingConfig:
@@ -74,6 +75,7 @@ def load_grading_config(source_dir: Path, *, results_dir: Path | None = None) ->
         support_dir=source_dir / "files",
         questions={k: float(v) for k, v in data["questions"].items()},
         hidden_paths=tuple(hidden),
+        answer_cells={q: tuple(ids) for q, ids in data.get("answer_cells", {}).items()},
     )
 
 
@@ -127,6 +129,39 @@ def _prepare_job(job: Path, nb: nbformat.NotebookNode, config: GradingConfig) ->
     nbformat.write(nb, job / config.notebook_name)
 
 
+def plan_cells(nb: nbformat.NotebookNode, config: GradingConfig) -> list[PlannedCell]:
+    """The grading loop's steps for an Otter notebook.
+
+    Every code cell runs without its Otter statements; each question's state is taken right
+    after its ``grader.check(...)`` cell, or, where the student deleted that cell, right
+    after the last of the question's answer cells that is still there.
+    """
+    cells: list[PlannedCell] = []
+    checked: set[str] = set()
+    last_answer: dict[str, int] = {}  # question -> position in ``cells`` of its answer cell
+    answer_of = {cid: q for q, ids in config.answer_cells.items() for cid in ids}
+    for index, cell in enumerate(nb.cells):
+        if cell.get("cell_type") != "code" or not isinstance(cell.get("source"), str):
+            continue
+        code = without_grader_calls(cell.source)
+        questions = tuple(
+            q for q in checked_questions(cell.source) if q in config.questions and q not in checked
+        )
+        checked.update(questions)
+        if is_grader_boilerplate(cell.source):
+            code = ""
+        if not code and not questions:
+            continue
+        if cell.get("id") in answer_of:
+            last_answer[answer_of[cell["id"]]] = len(cells)
+        cells.append(PlannedCell(index, code, questions))
+    for question, position in last_answer.items():
+        if question not in checked:
+            cell = cells[position]
+            cells[position] = PlannedCell(cell.index, cell.code, (*cell.checkpoints, question))
+    return cells
+
+
 def _run_notebook_and_tests(
     nb: nbformat.NotebookNode,
     config: GradingConfig,
@@ -144,20 +179,31 @@ def _run_notebook_and_tests(
         with kernel_factory(job, config) as kernel:
             protections = getattr(kernel, "protections", None)
             report.protections = protections.summary() if protections is not None else "unknown"
-            deadline = time.monotonic() + config.total_timeout_s
-            for index, source in gradable_cells(nb):
-                if time.monotonic() > deadline:
-                    report.problems.append(
-                        "Your notebook took longer than the grader allows in total; "
-                        "later cells were not run."
-                    )
-                    break
-                problem = _cell_problem(_cell_label(index, source), kernel.run_cell(source))
+            out_of_time = False
+
+            def record(cell: PlannedCell, result: Any) -> None:
+                nonlocal out_of_time
+                if result is None:
+                    if not out_of_time:
+                        out_of_time = True
+                        report.problems.append(
+                            "Your notebook took longer than the grader allows in total; "
+                            "later cells were not run."
+                        )
+                    return
+                problem = _cell_problem(_cell_label(cell.index, cell.code), result)
                 if problem:
                     report.problems.append(problem)
-            namespace, notes = student_namespace(kernel, names_used(test_files))
-            report.notes += notes
-            report.questions = [run_question(tf, namespace) for tf in test_files]
+
+            run = run_and_grade(
+                plan_cells(nb, config),
+                test_files,
+                kernel,
+                deadline=time.monotonic() + config.total_timeout_s,
+                on_cell=record,
+            )
+            report.notes += run.notes
+            report.questions = run.questions
 
 
 def grade_submission(

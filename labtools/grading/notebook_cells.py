@@ -6,7 +6,13 @@ import ast
 
 import nbformat
 
-__all__ = ["gradable_cells", "is_grader_boilerplate", "without_grader_calls"]
+__all__ = [
+    "answer_cells_by_question",
+    "checked_questions",
+    "gradable_cells",
+    "is_grader_boilerplate",
+    "without_grader_calls",
+]
 
 
 #: Modules that only drive the student's JupyterLab: Otter, and the lab's export helper
@@ -78,3 +84,53 @@ def gradable_cells(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
         if not _only_comments(code):
             cells.append((i, code))
     return cells
+
+
+def checked_questions(source: str) -> list[str]:
+    """The questions a cell checks: the names in its top-level ``grader.check("...")`` calls."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    names = []
+    for node in tree.body:
+        call = node.value if isinstance(node, ast.Expr) else None
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "check"
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id == "grader"
+            and call.args
+            and isinstance(call.args[0], ast.Constant)
+            and isinstance(call.args[0].value, str)
+        ):
+            names.append(call.args[0].value)
+    return names
+
+
+#: Tags Otter Assign gives the cells a student answers in.
+ANSWER_CELL_TAGS = frozenset({"otter_assign_solution_cell", "otter_answer_cell"})
+
+
+def answer_cells_by_question(release: nbformat.NotebookNode) -> dict[str, list[str]]:
+    """Cell ids of each autograded question's answer cells in the released notebook.
+
+    A question's answer cells are the tagged cells since the previous check cell. The grader
+    uses them where a submission lost a question's check cell: the question is then graded
+    on the notebook as it stood right after its last answer cell.
+    """
+    found: dict[str, list[str]] = {}
+    pending: list[str] = []
+    for cell in release.cells:
+        if cell.get("cell_type") != "code":
+            continue  # written answers are graded by hand, not at a check
+        if ANSWER_CELL_TAGS & set(cell.get("metadata", {}).get("tags", [])) and cell.get("id"):
+            pending.append(cell["id"])
+        else:
+            questions = checked_questions(cell.get("source", ""))
+            for question in questions:
+                found[question] = list(pending)
+            if questions:
+                pending = []
+    return found

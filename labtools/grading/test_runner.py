@@ -24,6 +24,7 @@ from labtools.grading.codec import (
     CALL_HELPER,
     DESCRIBE_HELPER,
     KERNEL_HELPER_SOURCE,
+    VALUE_HELPER,
     encode_arguments,
 )
 from opsmodel.toil_params import ToilParams
@@ -32,6 +33,7 @@ __all__ = [
     "StudentCodeError",
     "CaseOutcome",
     "QuestionOutcome",
+    "install_helpers",
     "load_test_files",
     "student_namespace",
     "run_question",
@@ -139,7 +141,7 @@ QUESTION_CALL_BUDGET_S = 30.0
 
 
 def _student_function(
-    kernel: KernelSession, name: str, budget: QuestionBudget
+    kernel: KernelSession, name: str, budget: QuestionBudget, snapshot: str | None
 ) -> Callable[..., Any]:
     def call(*args: Any, **kwargs: Any) -> Any:
         if budget.spent >= budget.seconds:
@@ -151,7 +153,7 @@ def _student_function(
             payload = encode_arguments(args, kwargs)
         except TypeError as exc:  # a test passed something unsendable: the test's bug
             raise RuntimeError(f"test cannot call {name}: {exc}") from exc
-        result = kernel.call(CALL_HELPER, name, payload)
+        result = kernel.call(CALL_HELPER, name, payload, snapshot)
         budget.spent += float(getattr(result, "elapsed_s", 0.0) or 0.0)
         if not result.ok:
             raise StudentCodeError(f"your {name}(...) failed: {result.error}")
@@ -162,49 +164,149 @@ def _student_function(
     return call
 
 
-def student_namespace(kernel: KernelSession, names: set[str]) -> tuple[dict[str, Any], list[str]]:
-    """The trusted namespace the tests run in, and notes for the student.
+def install_helpers(kernel: KernelSession) -> bool:
+    """Define the grader's helpers in the kernel, once the notebook has run.
+
+    Returns
+    -------
+    bool
+        Whether they could be defined (a notebook may leave its kernel unusable).
+    """
+    setup = kernel.run_cell(KERNEL_HELPER_SOURCE)
+    return getattr(setup, "status", "ok") == "ok"
+
+
+def _rebound_note(name: str, rebound_to: str, question: str) -> str:
+    what = "deletes it" if rebound_to == "deleted" else f"rebinds it (to a `{rebound_to}`)"
+    return (
+        f"`{name}` was graded for {question} as it stood right after that question's check; "
+        f"a later cell {what}, which does not change that grade."
+    )
+
+
+def student_namespace(
+    kernel: KernelSession,
+    names: set[str],
+    *,
+    snapshot: str | None = None,
+    question: str | None = None,
+    noted: set[str] | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The trusted namespace one question's tests run in, and notes for the student.
 
     Functions become proxies into the kernel; values arrive as JSON. A name that is missing,
     a module, or not plain data is left out (the test then fails with a NameError), with a
-    note saying why.
+    note saying why. Call :func:`install_helpers` first.
+
+    Parameters
+    ----------
+    kernel : KernelSession
+        The kernel the notebook ran in.
+    names : set of str
+        The names the question's tests read.
+    snapshot : str or None
+        The snapshot of the notebook's globals to grade against (see
+        :func:`labtools.grading.codec.snapshot_code`); ``None`` grades the final state.
+    question : str or None
+        The question's name, for the notes.
+    noted : set of str or None
+        Names already given a note by an earlier question (updated here): a name missing
+        everywhere is reported once, at the first question that reads it.
+
+    Returns
+    -------
+    namespace : dict
+        Trusted names, the student's values and proxies, and a fresh call budget.
+    notes : list of str
+        Plain sentences for the student.
     """
     budget = QuestionBudget(QUESTION_CALL_BUDGET_S)
     namespace: dict[str, Any] = {**TRUSTED_NAMES, BUDGET_KEY: budget}
     notes: list[str] = []
-    setup = kernel.run_cell(KERNEL_HELPER_SOURCE)
-    if getattr(setup, "status", "ok") != "ok":
-        notes.append("The grader could not prepare your kernel after your notebook ran.")
-        return namespace, notes
-    described = kernel.call(DESCRIBE_HELPER, sorted(names))
-    kinds = described.value if described.ok and isinstance(described.value, dict) else {}
+    noted = set() if noted is None else noted
+
+    def note(name: str, text: str) -> None:
+        if name not in noted:
+            noted.add(name)
+            notes.append(text)
+
+    described = kernel.call(DESCRIBE_HELPER, sorted(names), snapshot)
+    found = described.value if described.ok and isinstance(described.value, dict) else {}
     for name in sorted(names):
-        kind = kinds.get(name, "missing")
+        entry = found.get(name)
+        kind = entry.get("kind", "missing") if isinstance(entry, dict) else "missing"
         if kind == "callable":
-            namespace[name] = _student_function(kernel, name, budget)
+            namespace[name] = _student_function(kernel, name, budget, snapshot)
         elif kind == "value":
-            fetched = kernel.get(name)
+            fetched = kernel.call(VALUE_HELPER, name, snapshot)
             if fetched.ok:
                 namespace[name] = fetched.value
             else:
-                notes.append(
+                note(
+                    name,
                     f"`{name}` could not be read: its value must be plain data (numbers, text, "
-                    "lists, dicts)."
+                    "lists, dicts).",
                 )
         elif kind == "missing":
-            notes.append(f"`{name}` is not defined when your notebook has run.")
+            when = f"at the check of {question or snapshot}" if snapshot else "when it has run"
+            note(name, f"`{name}` is not defined in your notebook {when}.")
         elif kind == "unanswered":
-            notes.append(f"`{name}` is still `...`: replace it with your answer.")
+            note(name, f"`{name}` is still `...`: replace it with your answer.")
+        rebound_to = entry.get("rebound_to") if isinstance(entry, dict) else None
+        if snapshot is not None and kind in ("callable", "value") and rebound_to:
+            note(name, _rebound_note(name, str(rebound_to), question or snapshot))
     return namespace, notes
 
 
 _REASON = re.compile(r"^\s*(?:\S+\.)?(StudentCodeError|NameError): (.*)$", re.M)
+# The last line of a traceback: "    package.module.ErrorName: message" (or no message).
+_RAISED = re.compile(r"^\s*(?:[\w.]+\.)?(\w+(?:Error|Exception|Exit))(?:: (.*))?$")
 
 
 def _student_reason(doctest_output: str) -> str:
     """The part of a failure that is about the student's own code (never the test's text)."""
-    reasons = [f"{kind}: {text}" for kind, text in _REASON.findall(doctest_output)]
+    reasons = [
+        text if kind == "StudentCodeError" else f"{kind}: {text}"
+        for kind, text in _REASON.findall(doctest_output)
+    ]
     return reasons[-1] if reasons else ""
+
+
+def _failed_example(doctest_output: str) -> str:
+    """The test's statement that failed, as doctest quotes it."""
+    lines = doctest_output.splitlines()
+    if "Failed example:" not in lines:
+        return ""
+    start = lines.index("Failed example:") + 1
+    example = []
+    for line in lines[start:]:
+        if not line.startswith("    ") or line.strip() in ("", "Exception raised:"):
+            break
+        example.append(line.strip())
+    return " ".join(example)
+
+
+def _public_failure(doctest_output: str) -> str:
+    """A public case's failure in the student's terms: the test's statement and what went
+    wrong, without the grader's traceback frames or paths."""
+    shown = []
+    example = _failed_example(doctest_output)
+    if example:
+        shown.append(f"Test: {example}")
+    if "Exception raised:" in doctest_output:
+        last = doctest_output.rstrip().splitlines()[-1]
+        raised = _RAISED.match(last)
+        kind, text = (raised.group(1), raised.group(2) or "") if raised else ("", last.strip())
+        if kind == "StudentCodeError":
+            shown.append(text[:1].upper() + text[1:])
+        elif kind == "AssertionError" and not text:
+            shown.append("The test's condition was false for your answer.")
+        else:
+            shown.append(f"{kind}: {text}".strip(": "))
+    elif "Expected:" in doctest_output:
+        tail = doctest_output.split("Expected:", 1)[1].strip().splitlines()
+        shown.append("Expected: " + " ".join(t.strip() for t in tail[:6]))
+    return "\n  ".join(shown)
 
 
 def _message(case: Any, passed: bool, output: str) -> str:
@@ -212,11 +314,8 @@ def _message(case: Any, passed: bool, output: str) -> str:
     if passed:
         return f"{label}: passed" + (f" ({case.success_message})" if case.success_message else "")
     text = f"{label}: FAILED. {case.failure_message or ''}".rstrip()
-    if case.hidden:
-        reason = _student_reason(output)
-        text += f"\n  {reason}" if reason else ""
-    else:
-        text += "\n" + output.strip()
+    reason = _student_reason(output) if case.hidden else _public_failure(output)
+    text += f"\n  {reason}" if reason else ""
     return text[:MAX_CASE_MESSAGE]
 
 

@@ -12,9 +12,10 @@ submitted notebook it does what the Gradescope harness
    folder outside the course, and run its code cells one by one in the sandboxed kernel the
    Gradescope path uses; the course folder (``source/``, ``gradebook.db``, other students'
    submissions) is a hidden path of the sandbox;
-3. run every question's cases on the trusted side through
-   :func:`labtools.grading.test_runner.run_question`, with the student's functions as proxies
-   into the kernel (:func:`~labtools.grading.test_runner.student_namespace`);
+3. run the cells and every question's cases through the one grading loop
+   (:func:`labtools.grading.grading_loop.run_and_grade`): each question is graded on the
+   notebook as it stood where its test cells are, with the student's functions as proxies
+   into the kernel;
 4. write into each test cell what the Gradescope results say of its case: a ``stdout`` line
    when it passed, an ``error`` output carrying only the case's message when it failed (the
    message of a hidden case is its authored failure message and the student-side reason,
@@ -46,16 +47,11 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 from traitlets import Integer, List, Unicode
 
+from labtools.grading.grading_loop import PlannedCell, run_and_grade
 from labtools.grading.harness import GradingConfig
 from labtools.grading.notebook_cells import is_grader_boilerplate, without_grader_calls
 from labtools.grading.sandbox_kernel import GRADING_LIMITS
-from labtools.grading.test_runner import (
-    KernelSession,
-    QuestionOutcome,
-    names_used,
-    run_question,
-    student_namespace,
-)
+from labtools.grading.test_runner import KernelSession, QuestionOutcome
 from labtools.nbgrader_course.cells import (
     CaseSpec,
     case_from_cell,
@@ -174,6 +170,28 @@ def resolve_factory(path: str, *, limits: SandboxLimits) -> KernelFactory:
     return getattr(importlib.import_module(module_name), attribute)(limits=limits)
 
 
+def _student_frames(traceback: str) -> str:
+    """An IPython traceback with the library frames taken out.
+
+    A frame starts with ``Cell In[n], line k`` (the student's own cells) or ``File <path>``
+    (library code, in the grader's kernel environment, whose paths mean nothing to the
+    student). The student's frames and the final error line stay.
+    """
+    kept: list[str] = []
+    keep = True
+    for line in traceback.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith("Cell In["):
+            keep = True
+        elif stripped.startswith("File "):
+            keep = False
+        elif line and not line[0].isspace() and not stripped.startswith("-"):
+            keep = True  # the exception's own line: "ZeroDivisionError: division by zero"
+        if keep:
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def _cell_outputs(result: Any, timeout_s: float) -> list[NotebookNode]:
     new = nbformat.v4.new_output
     outputs = []
@@ -195,7 +213,7 @@ def _cell_outputs(result: Any, timeout_s: float) -> list[NotebookNode]:
     }.get(status)
     ename = getattr(result, "error_name", None) or status
     evalue = why or (getattr(result, "error_value", None) or "")
-    trace = getattr(result, "traceback", "") if status == "error" else ""
+    trace = _student_frames(getattr(result, "traceback", "")) if status == "error" else ""
     outputs.append(
         new(
             "error",
@@ -346,10 +364,14 @@ class SandboxedExecute(NbGraderPreprocessor):
                     protections.summary() if protections is not None else "unknown protections",
                 )
                 # As in the harness, the notebook's budget starts once the kernel is up.
-                deadline = time.monotonic() + self.total_timeout
-                self._run_student_cells(nb, view, test_indices, kernel, deadline)
-                namespace, notes = student_namespace(kernel, names_used(test_files))
-                outcomes = [run_question(tf, namespace) for tf in test_files]
+                run = run_and_grade(
+                    self._plan_cells(nb, view, test_indices, order),
+                    test_files,
+                    kernel,
+                    deadline=time.monotonic() + self.total_timeout,
+                    on_cell=self._cell_recorder(nb),
+                )
+                notes, outcomes = run.notes, run.questions
         for note in notes:
             self.log.info("%s: %s", info["student"], note)
         self._write_outcomes(nb, outcomes, index_of)
@@ -361,24 +383,35 @@ class SandboxedExecute(NbGraderPreprocessor):
         )
         return nb, resources
 
-    def _run_student_cells(
-        self,
-        nb: NotebookNode,
-        view: NotebookNode,
-        test_indices: set[int],
-        kernel: KernelSession,
-        deadline: float,
-    ) -> None:
-        """Run the student's code cells (their :func:`_student_view` source) in order."""
-        count = 0
+    @staticmethod
+    def _plan_cells(
+        nb: NotebookNode, view: NotebookNode, test_indices: set[int], first_test: dict[str, int]
+    ) -> list[PlannedCell]:
+        """The student's code cells (their :func:`_student_view` source), in order, with each
+        question's state taken where its first test cell is."""
+        checks_at: dict[int, list[str]] = {}
+        for question, index in first_test.items():
+            checks_at.setdefault(index, []).append(question)
+        cells = []
         for index, cell in enumerate(nb.cells):
+            if index in checks_at:
+                cells.append(PlannedCell(index, "", tuple(sorted(checks_at[index]))))
             if cell.cell_type != "code" or index in test_indices:
                 continue
             cell.outputs, cell.execution_count = [], None
             source = without_grader_calls(view.cells[index].source)
-            if is_grader_boilerplate(source):
-                continue
-            if time.monotonic() > deadline:
+            if not is_grader_boilerplate(source):
+                cells.append(PlannedCell(index, source))
+        return cells
+
+    def _cell_recorder(self, nb: NotebookNode) -> Callable[[PlannedCell, Any], None]:
+        """What the loop calls after each cell: the cell's outputs go back into ``nb``."""
+        count = 0
+
+        def record(planned: PlannedCell, result: Any) -> None:
+            nonlocal count
+            cell = nb.cells[planned.index]
+            if result is None:
                 cell.outputs = [
                     nbformat.v4.new_output(
                         "error",
@@ -388,11 +421,12 @@ class SandboxedExecute(NbGraderPreprocessor):
                         traceback=[],
                     )
                 ]
-                continue
+                return
             count += 1
-            result = kernel.run_cell(source)
             cell.execution_count = count
             cell.outputs = _cell_outputs(result, self.timeout)
+
+        return record
 
     @staticmethod
     def _write_outcomes(

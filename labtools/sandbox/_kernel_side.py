@@ -117,11 +117,36 @@ def _ops_sandbox_install(config_json: str) -> None:
             return out
         raise TypeError(f"value of type {kind.__name__} is not JSON-safe")
 
+    import linecache
+
+    def own_line(exc: BaseException) -> str:
+        # The innermost line of the notebook's own code, as the student wrote it: notebook
+        # cells live in linecache without a file behind them (mtime None). Library frames
+        # and this layer's helpers are skipped; no path is shown.
+        frames = []
+        tb = exc.__traceback__
+        while tb is not None:
+            frames.append(tb)
+            tb = tb.tb_next
+        for frame in reversed(frames):
+            code = frame.tb_frame.f_code
+            entry = linecache.cache.get(code.co_filename)
+            if entry is None or entry[1] is not None or code.co_name.startswith("__ops_"):
+                continue
+            line = linecache.getline(code.co_filename, frame.tb_lineno).strip()
+            if line:
+                return f" (in your code: `{line[:120]}`)"
+        return ""
+
     def describe(exc: BaseException) -> str:
         try:
             text = f"{type(exc).__name__}: {exc}"
         except Exception:  # a student's __str__ may raise
             text = type(exc).__name__
+        try:
+            text += own_line(exc)
+        except Exception:  # a courtesy: never a reason to lose the error itself
+            pass
         return text[:2000]
 
     def call(request_json: str) -> None:

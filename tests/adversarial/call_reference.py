@@ -58,7 +58,7 @@ print(_adv_reference)
 """,
     ),
     (
-        "",
+        "def manual_toil_hours(",
         r'''
 import sys as _adv_sys
 

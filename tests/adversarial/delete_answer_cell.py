@@ -21,6 +21,6 @@ def edit(nb) -> None:
 
 SCORES = {"q3a_psi": 0.0, "q3b_skew_check": 0.0, "q3c_verdicts": 0.0, "q5_ledger": 0.0}
 PHRASES = {
-    "summary": ["`psi` is not defined when your notebook has run"],
+    "summary": ["`psi` is not defined in your notebook at the check of q3a_psi"],
     "q3b_skew_check": ["your skew_check(...) failed: NameError: name 'psi' is not defined"],
 }

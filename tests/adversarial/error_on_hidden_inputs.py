@@ -12,7 +12,7 @@ GROUP = "snoop"
 
 CELLS = [
     (
-        "",
+        "def platform_roi_usd(",
         r'''
 import sys as _adv_sys
 

@@ -10,7 +10,7 @@ GROUP = "snoop"
 
 CELLS = [
     (
-        "",
+        "def psi(",
         r'''
 import sys as _adv_sys
 

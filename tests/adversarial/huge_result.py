@@ -8,7 +8,7 @@ GROUP = "snoop"
 
 CELLS = [
     (
-        "",
+        "def platform_cost_usd(",
         r'''
 import sys as _adv_sys
 

@@ -9,7 +9,7 @@ GROUP = "snoop"
 
 CELLS = [
     (
-        "",
+        "def zero_failure_sample_size(",
         r'''
 import sys as _adv_sys
 

@@ -9,7 +9,7 @@ GROUP = "snoop"
 
 CELLS = [
     (
-        "",
+        "crisis_inputs(track)",
         r"""
 class _AdvEqualToAll:
     def __eq__(self, other):

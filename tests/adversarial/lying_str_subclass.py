@@ -9,7 +9,7 @@ GROUP = "snoop"
 
 CELLS = [
     (
-        "",
+        "lock_accuracy_change = ",
         r"""
 class _AdvLyingStr(str):
     def __eq__(self, other):

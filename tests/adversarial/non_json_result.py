@@ -8,7 +8,7 @@ GROUP = "snoop"
 
 CELLS = [
     (
-        "",
+        "def shadow_hours(",
         r'''
 import sys as _adv_sys
 

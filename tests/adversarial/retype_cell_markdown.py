@@ -21,4 +21,8 @@ def edit(nb) -> None:
 
 
 SCORES = {"lock_part1": 0.0}
-PHRASES = {"summary": ["`lock_break_even_models` is not defined when your notebook has run"]}
+PHRASES = {
+    "summary": [
+        "`lock_break_even_models` is not defined in your notebook at the check of lock_part1"
+    ]
+}

@@ -27,4 +27,4 @@ def edit(nb) -> None:
 
 SCORES = {"q4_crisis": 0.0}
 CELL_PROBLEM = "raised NameError: name 'track' is not defined"
-PHRASES = {"summary": ["`crisis_answer` is not defined when your notebook has run"]}
+PHRASES = {"summary": ["`crisis_answer` is not defined in your notebook at the check of q4_crisis"]}

@@ -12,7 +12,7 @@ LIMITS = {"total_timeout_s": 25.0}
 
 CELLS = [
     (
-        "",
+        "def manual_toil_hours(",
         r'''
 import sys as _adv_sys
 import time as _adv_time
