@@ -517,6 +517,34 @@ ATTACKS = {
 CYCLE_CELL_TIMEOUT_S = 15
 
 
+#: Markdown with every way a written answer could run or load something in a browser.
+HOSTILE_MARKDOWN = """Heterogeneity hurts: **O(N^2)** pairs.
+
+<script>document.title = 'PWNED-script'</script>
+<img src="https://evil.example/x.png" onerror="document.title = 'PWNED-img'">
+<a href="javascript:document.title = 'PWNED-js'">click me</a>
+<a href="data:text/html,<script>alert('PWNED-data')</script>">data link</a>
+[markdown link](javascript:alert('PWNED-md'))
+<svg onload="alert('PWNED-svg')"><circle r="5"/></svg>
+<iframe src="https://evil.example/"></iframe>
+<p style="background:url(https://evil.example/track.png)" onmouseover="alert('PWNED-hover')">
+styled</p>
+"""
+
+#: What must not survive into a feedback page, in any form a browser would act on.
+LIVE_PAYLOADS = (
+    "<script>document.title",
+    "onerror=",
+    "onload=",
+    "onmouseover=",
+    'href="javascript:',
+    'href="data:',
+    "<svg",
+    "<iframe",
+    "evil.example",
+)
+
+
 def _tamper(nb: nbformat.NotebookNode, course: Path) -> nbformat.NotebookNode:
     """A hostile copy: attack cells, a deleted, an emptied and a re-pointed test cell."""
     nb = copy.deepcopy(nb)
@@ -538,6 +566,9 @@ def _tamper(nb: nbformat.NotebookNode, course: Path) -> nbformat.NotebookNode:
     by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
     by_id["q2b_shadow_hours_case2"].source = "pass"
     by_id["q3a_psi_case1"].metadata["nbgrader"]["points"] = 100
+    # A written answer that would run script in whoever opens the feedback page.
+    written = next(c for c in nb.cells if c.cell_type == "markdown" and _meta(c).get("solution"))
+    written.source = HOSTILE_MARKDOWN
     return nb
 
 
@@ -698,6 +729,36 @@ def test_feedback_shows_no_hidden_test(cycle, autograder_tests):
     partial_page = cycle["course"] / "feedback" / "partial" / "ops_scale" / "ops_scale.html"
     text = _page_text(partial_page)
     assert "hidden test: FAILED. zero_failure_sample_size is off by one" in text
+
+
+@pytest.mark.slow
+@needs_sandbox
+def test_feedback_runs_no_student_html(cycle):
+    page = (cycle["course"] / "feedback" / "tamperer" / "ops_scale" / "ops_scale.html").read_text()
+    assert "Heterogeneity hurts" in page  # the answer itself is shown
+    assert not [p for p in LIVE_PAYLOADS if p in page]
+
+
+def test_the_feedback_exporter_sanitizes_student_markdown():
+    from labtools.nbgrader_course.feedback import SanitizedHTMLExporter
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(HOSTILE_MARKDOWN)])
+    page, _ = SanitizedHTMLExporter(template_name="classic").from_notebook_node(nb)
+    assert "<strong>O(N^2)</strong>" in page and "click me" in page
+    assert not [p for p in LIVE_PAYLOADS if p in page]
+    # Positive control: nbconvert's own exporter lets the script, handlers and frames through.
+    from nbconvert.exporters import HTMLExporter
+
+    raw, _ = HTMLExporter(template_name="classic").from_notebook_node(nb)
+    assert {"<script>document.title", "onerror=", "<svg", "<iframe"} <= {
+        p for p in LIVE_PAYLOADS if p in raw
+    }
+
+
+def test_the_course_config_names_the_sanitizing_exporter():
+    from labtools.nbgrader_course.config import render_config
+
+    assert "SanitizedHTMLExporter" in render_config(CourseSettings())
 
 
 @pytest.mark.slow

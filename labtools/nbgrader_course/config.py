@@ -122,8 +122,10 @@ c.OverwriteCells.add_missing_cells = True
 # The same per-cell timeout for nbgrader's own Execute (nbgrader validate on the source).
 c.Execute.timeout = {settings.cell_timeout_s}
 
-# --- generate_feedback: hidden tests are cleared from the feedback's cells
+# --- generate_feedback: hidden tests are cleared from the feedback's cells, and what
+# students wrote in markdown is sanitized (no script, handler, image or non-web URL)
 c.GenerateFeedback.preprocessors = {_list(FEEDBACK_PREPROCESSORS)}
+c.GenerateFeedback.exporter_class = "labtools.nbgrader_course.feedback.SanitizedHTMLExporter"
 '''
 
 
