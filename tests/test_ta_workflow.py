@@ -34,7 +34,9 @@ import pytest
 
 from labtools._toml import tomllib
 from labtools.grading.batch import rebuild_gradebook
+from labtools.grading.results import case_record
 from labtools.grading.samples import replace_definitions, with_track
+from labtools.grading.test_runner import CaseOutcome
 from labtools.paths import RUBRIC, STUDENT_NOTEBOOK
 from labtools.rubric import load_rubric
 from labtools.ta.answers import extract_written_answers, read_ledger, written_prompts
@@ -170,6 +172,25 @@ Q5_OUTPUT_ADAMS = (
     "- hidden test: FAILED. The policy is not consistent with your evidence.\n"
     "- hidden test: FAILED. The justification must be 60 to 200 words."
 )
+# The same four cases as the grader records them in extra_data (what the packet reads).
+Q5_CASES_ADAMS = [
+    case_record(CaseOutcome(0, False, 0.5, True, "public test: passed")),
+    case_record(CaseOutcome(1, True, 2.0, True, "hidden test: passed")),
+    case_record(
+        CaseOutcome(
+            2,
+            True,
+            1.0,
+            False,
+            "hidden test: FAILED. The policy is not consistent with your evidence.",
+        )
+    ),
+    case_record(
+        CaseOutcome(
+            3, True, 0.5, False, "hidden test: FAILED. The justification must be 60 to 200 words."
+        )
+    ),
+]
 
 
 def _write_batch(out: Path, keys: list[str]) -> None:
@@ -184,6 +205,11 @@ def _write_batch(out: Path, keys: list[str]) -> None:
                 "output": Q5_OUTPUT_ADAMS
                 if (q, key) == ("q5_ledger", "stu_adams")
                 else f"{q}: {float(s):g} / {float(AUTO[q]):g} points",
+                **(
+                    {"extra_data": {"cases": Q5_CASES_ADAMS}}
+                    if (q, key) == ("q5_ledger", "stu_adams")
+                    else {}
+                ),
             }
             for q, s in scores.items()
         ]

@@ -2,8 +2,9 @@
 
 Schema (Gradescope autograder specification): a top-level ``score``, an ``output`` shown to
 the student, and ``tests``, each with ``name``, ``score``, ``max_score``, ``visibility`` and
-``output``; the ungraded "Public Tests" entry also has a ``status``. Hidden cases contribute
-their points and their authored failure message only.
+``output``; the ungraded "Public Tests" entry also has a ``status``. Each question's entry
+carries its cases' outcomes as data in ``extra_data.cases`` (:func:`case_record`). Hidden
+cases contribute their points and their authored failure message only.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from labtools.grading.test_runner import QuestionOutcome
+from labtools.grading.test_runner import CaseOutcome, QuestionOutcome
 
-__all__ = ["build_results", "write_results", "MAX_OUTPUT_CHARS"]
+__all__ = ["build_results", "case_record", "write_results", "MAX_OUTPUT_CHARS"]
 
 #: Longest text of one entry; Gradescope shows it in the browser.
 MAX_OUTPUT_CHARS = 8000
@@ -41,6 +42,20 @@ def _question_entry(q: QuestionOutcome) -> dict[str, Any]:
         # Per-question results, hidden cases included, show once grades are published.
         "visibility": "after_published",
         "output": _cut("\n".join(lines)),
+        # The same outcomes as data, for the TA packet and the gradebooks: nothing downstream
+        # parses the student-facing text.
+        "extra_data": {"cases": [case_record(c) for c in q.cases]},
+    }
+
+
+def case_record(case: CaseOutcome) -> dict[str, Any]:
+    """One case's outcome as plain data (``extra_data.cases`` of its question's entry)."""
+    return {
+        "index": case.index,
+        "hidden": case.hidden,
+        "points": case.points,
+        "passed": case.passed,
+        "message": _cut(case.message, 1500),
     }
 
 

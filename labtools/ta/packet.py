@@ -223,13 +223,13 @@ def _auto_from_results(
     )
     if entry is None:
         return None, None
-    outcomes: list[tuple[bool | None, str]] = []
-    for line in str(entry.get("output", "")).splitlines():
-        # The harness writes one "- public test: passed" / "- hidden test: FAILED. why"
-        # line per case (labtools.grading.results); indented lines are doctest detail.
-        if line.startswith("- ") and " test: " in line:
-            verdict = line.split(" test: ", 1)[1]
-            outcomes.append((verdict.startswith("passed"), verdict))
+    # The cases' outcomes as the grader recorded them (labtools.grading.results.case_record).
+    cases = (entry.get("extra_data") or {}).get("cases") or []
+    outcomes: list[tuple[bool | None, str]] = [
+        (bool(c.get("passed")), str(c.get("message", "")).split(" test: ", 1)[-1])
+        for c in cases
+        if isinstance(c, dict)
+    ]
     meta = data.get("extra_data", {}).get("batch", {}) if isinstance(data, dict) else {}
     status = meta.get("status") if isinstance(meta, dict) else None
     score = entry.get("score")
