@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import time
+import warnings
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -102,14 +103,17 @@ def _ask_frontend_to_save(nb_path: str) -> bool:
 
 
 @contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    # Otter re-runs the zip in a fresh kernel whose start-up log ("Kernel is running over TCP
-    # without encryption") would land in your output: it concerns the check, not you.
+def _quiet_check_kernel() -> Iterator[None]:
+    # Otter re-runs the zip in a fresh kernel and passes that kernel's start-up log ("Kernel
+    # is running over TCP without encryption") on as a RuntimeWarning, and the kernel itself
+    # writes it to the inherited stderr: it concerns the check, not you.
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 2)
-        yield
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"(?s).*without encryption")
+            yield
     finally:
         os.dup2(saved, 2)
         os.close(saved)
@@ -152,7 +156,7 @@ def export(grader: Any, *, run_tests: bool = True) -> str:
         raise NotSubmittable(f"the saved notebook is not what you ran: {listed}. {how}.")
     if os.path.exists(SUBMISSION_ZIP):
         os.remove(SUBMISSION_ZIP)
-    with _quiet_stderr():
+    with _quiet_check_kernel():
         grader.export(
             nb_path, export_path=SUBMISSION_ZIP, pdf=False, run_tests=run_tests, force_save=False
         )
