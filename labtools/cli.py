@@ -15,12 +15,17 @@ __all__ = ["main"]
 def _build(args: argparse.Namespace) -> int:
     from labtools.build.pipeline import build
 
-    result = build(
-        args.dist,
-        write_committed=not args.no_write_committed,
-        execute=not args.no_execute,
-        pdf=not args.no_pdf,
-    )
+    try:
+        result = build(
+            args.dist,
+            write_committed=not args.no_write_committed,
+            execute=not args.no_execute,
+            pdf=not args.no_pdf,
+            roster=args.roster,
+        )
+    except ValueError as exc:  # a bad roster: every bad row is named
+        print(f"ops-lab build: {exc}", file=sys.stderr)
+        return 2
     print(f"student release:   {result.student_zip}")
     print(f"autograder zip:    {result.autograder_zip}")
     print(f"solutions:         {result.solution_notebook}")
@@ -99,6 +104,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--no-write-committed",
         action="store_true",
         help="leave the committed notebooks and README table alone (build elsewhere only)",
+    )
+    p.add_argument(
+        "--roster",
+        type=Path,
+        default=None,
+        help="CSV with columns student (email or id) and track: grade each student on the "
+        "track assigned to them (see README)",
     )
     p.set_defaults(run=_build)
 

@@ -475,6 +475,47 @@ def test_the_autograde_step_runs_tests_on_the_trusted_side_only(monkeypatch):
     assert nb.cells[4].outputs[0]["text"] == "hi\n"
 
 
+def test_the_autograde_step_grades_the_rosters_track(monkeypatch, tmp_path):
+    from contextlib import contextmanager
+
+    from labtools.nbgrader_course import execute
+    from labtools.nbgrader_course.execute import TestCellSpec
+
+    test = render_test_cell("q", 1, 1, CaseSpec("assert TRACK == 'Edge Guardian'", True, 1.0, "x"))
+    specs = [TestCellSpec("q_case1", "q", 1, case_from_cell(test, 1.0))]
+    track_cell = nbformat.v4.new_code_cell("TRACK = 'Cloud Titan'")
+    track_cell.metadata["nbgrader"] = nbgrader_metadata("answer_track", solution=True)
+    case_cell = nbformat.v4.new_code_cell(test)
+    case_cell.metadata["nbgrader"] = nbgrader_metadata(
+        "q_case1", grade=True, locked=True, points=1.0
+    )
+    nb = nbformat.v4.new_notebook(cells=[track_cell, case_cell])
+
+    def factory_maker(path, *, limits):
+        @contextmanager
+        def open_kernel(job, config):
+            yield _InProcessKernel(job)
+
+        return open_kernel
+
+    monkeypatch.setattr(execute, "load_test_cells", lambda *args: specs)
+    monkeypatch.setattr(execute, "resolve_factory", factory_maker)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,track\njdoe,Edge Guardian\n")
+    resources = {
+        "nbgrader": {
+            "notebook": "ops_scale",
+            "assignment": "a",
+            "student": "jdoe",
+            "db_url": "sqlite:////nonexistent/gradebook.db",
+        }
+    }
+    SandboxedExecute(roster=str(roster)).preprocess(nb, resources)
+    assert nb.cells[1].outputs[0]["text"] == "hidden test: passed\n"
+    note = nb.cells[0].outputs[-1]
+    assert note["name"] == "stderr" and "assigned you the track 'Edge Guardian'" in note["text"]
+
+
 # ------------------------------------------------------------------ Otter -> nbgrader samples
 
 

@@ -1335,6 +1335,7 @@ assert check_ledger_length(governance_ledger)
 
 # %% [markdown]
 # ## Submit
+# <!-- gradescope-only -->
 #
 # Run the cell below last. It saves the notebook, checks that the saved file is what you ran,
 # and writes `ops_scale-submission.zip` (replacing any earlier one): upload that file to the

@@ -29,6 +29,7 @@ from labtools.build.otter_assign import AssignOutput, run_otter_assign
 from labtools.build.release_scan import scan_release, secret_lines
 from labtools.build.student_files import write_student_files
 from labtools.build.written_pdf import notebook_to_pdf
+from labtools.grading.roster import ROSTER_FILE, load_roster
 from labtools.nbgrader_course.course import build_course
 from labtools.paths import (
     DIST,
@@ -129,8 +130,14 @@ def build(
     write_committed: bool = True,
     execute: bool = True,
     pdf: bool = True,
+    roster: Path | None = None,
 ) -> BuildResult:
-    """Build every artefact; see the module docstring for where each goes."""
+    """Build every artefact; see the module docstring for where each goes.
+
+    ``roster`` (a CSV of student -> track, :mod:`labtools.grading.roster`) binds tracks to
+    students: it goes into the autograder and the nbgrader course.
+    """
+    checked_roster = load_roster(roster) if roster is not None else None
     timings: dict[str, float] = {}
     rubric = load_rubric()
     dist.mkdir(parents=True, exist_ok=True)
@@ -160,6 +167,8 @@ def build(
         rubric=rubric,
         release_notebook=student_dir / NOTEBOOK_NAME,
     )
+    if checked_roster is not None:
+        shutil.copy2(roster, source / ROSTER_FILE)
     autograder_zip = zip_folder(source, dist / "ops_scale-autograder.zip")
 
     grading = dist / "grading"
@@ -174,6 +183,8 @@ def build(
     result.nbgrader_course = build_course(
         dist / "nbgrader", otter_tests=assign.autograder / "tests"
     ).course_dir
+    if checked_roster is not None:
+        shutil.copy2(roster, result.nbgrader_course / ROSTER_FILE)
     timings["nbgrader_course"] = time.perf_counter() - t0
     if pdf:
         t0 = time.perf_counter()

@@ -1053,6 +1053,13 @@ class _Batch:
             "budget_s": self.timeout_s * _CELL_BUDGET_SHARE,
             "kernel_factory": self.kernel_factory,
             "hide": [str(p) for p in self.hide],
+            # Who submitted, for the roster's track (SIDs, emails, or the file's own name).
+            "identities": [
+                part
+                for field in (submission.student_id, submission.email)
+                for part in field.split(";")
+                if part
+            ],
         }
         self.server.grade(submission.key, task)
         return _Running(submission, submission_hash, work, tmp, time.monotonic())
@@ -1692,6 +1699,7 @@ def _worker_process(task: dict[str, Any], server_pid: int) -> None:
         results,
         config,
         kernel_factory=_lazy_kernel_factory(task["kernel_factory"]),
+        identities=task.get("identities", ()),
     )
     _write_atomic(
         work / "report.json",

@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from labtools.grading.harness import grade_submission, load_grading_config
         from labtools.grading.host import HostCannotGrade, check_host, make_private
+        from labtools.grading.roster import gradescope_identities
         from labtools.grading.sandbox_kernel import sandbox_kernel_factory
 
         # Gradescope's image decides the modes of these folders: make them the grader's
@@ -81,7 +82,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("the grader cannot start:\n%s", traceback.format_exc())
         _write_fallback(results)
         return 1
-    report = grade_submission(root / "submission", results, config, kernel_factory=factory)
+    report = grade_submission(
+        root / "submission",
+        results,
+        config,
+        kernel_factory=factory,
+        identities=gradescope_identities(root / "submission_metadata.json"),
+    )
     log.info(
         "graded in %.1f s: score %s; sandbox %s",
         report.elapsed_s,

@@ -14,7 +14,7 @@ never reached is graded on the final state.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +59,8 @@ class GradedRun:
     questions: list[QuestionOutcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     snapshots: tuple[str, ...] = ()  # the questions graded at their own check
+    # For each fixed name a test read: the value the notebook had (first question reading it).
+    replaced: dict[str, Any] = field(default_factory=dict)
 
 
 #: Called after each planned cell with code: its result, or ``None`` when the notebook's
@@ -73,6 +75,7 @@ def run_and_grade(
     *,
     deadline: float,
     on_cell: CellCallback | None = None,
+    fixed: Mapping[str, Any] | None = None,
 ) -> GradedRun:
     """Run ``cells`` in ``kernel``, then grade every test file against its snapshot.
 
@@ -88,6 +91,9 @@ def run_and_grade(
         ``time.monotonic()`` value after which no further cell runs.
     on_cell : callable, optional
         ``on_cell(cell, result)`` after each cell with code (see :data:`CellCallback`).
+    fixed : mapping, optional
+        Names whose value the tests get from the grader, whatever the notebook says (the
+        roster's ``TRACK``); what the notebook had is kept in :attr:`GradedRun.replaced`.
 
     Returns
     -------
@@ -122,5 +128,9 @@ def run_and_grade(
             noted=noted,
         )
         run.notes += notes
+        for name, value in (fixed or {}).items():
+            if name in names_used([test_file]):
+                run.replaced.setdefault(name, namespace.get(name))
+                namespace[name] = value
         run.questions.append(run_question(test_file, namespace))
     return run

@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +35,7 @@ from labtools.grading.notebook_cells import (
     without_grader_calls,
 )
 from labtools.grading.results import build_results, write_results
+from labtools.grading.roster import ROSTER_FILE, Roster, load_roster, track_note
 from labtools.grading.submission import SubmissionProblem, find_notebook
 from labtools.grading.test_runner import KernelSession, QuestionOutcome, load_test_files
 
@@ -61,6 +62,8 @@ class GradingConfig:
     # question -> ids of its answer cells in the release: where a submission lost the
     # question's check cell, its state is taken after the last of these.
     answer_cells: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The instructor's roster, if the autograder has one: identity -> track.
+    roster: Roster | None = None
 
 
 def load_grading_config(source_dir: Path, *, results_dir: Path | None = None) -> GradingConfig:
@@ -76,6 +79,7 @@ def load_grading_config(source_dir: Path, *, results_dir: Path | None = None) ->
         questions={k: float(v) for k, v in data["questions"].items()},
         hidden_paths=tuple(hidden),
         answer_cells={q: tuple(ids) for q, ids in data.get("answer_cells", {}).items()},
+        roster=load_roster(roster) if (roster := source_dir / ROSTER_FILE).exists() else None,
     )
 
 
@@ -167,6 +171,7 @@ def _run_notebook_and_tests(
     config: GradingConfig,
     kernel_factory: KernelFactory,
     report: GradeReport,
+    assigned_track: str | None,
 ) -> None:
     test_files = load_test_files(config.tests_dir, order=config.questions)
     with tempfile.TemporaryDirectory(prefix="ops-grade-") as tmp:
@@ -201,9 +206,14 @@ def _run_notebook_and_tests(
                 kernel,
                 deadline=time.monotonic() + config.total_timeout_s,
                 on_cell=record,
+                fixed={"TRACK": assigned_track} if assigned_track else None,
             )
             report.notes += run.notes
             report.questions = run.questions
+            if assigned_track and "TRACK" in run.replaced:
+                mismatch = track_note(assigned_track, run.replaced["TRACK"])
+                if mismatch:
+                    report.problems.insert(0, mismatch)
 
 
 def grade_submission(
@@ -212,12 +222,16 @@ def grade_submission(
     config: GradingConfig,
     *,
     kernel_factory: KernelFactory,
+    identities: Sequence[str] = (),
 ) -> GradeReport:
     """Grade ``submission_dir`` and write ``results_path``, whatever happens.
 
     Never raises for anything a submission does: every failure becomes a message in the
-    results, and the points of what did run are kept.
+    results, and the points of what did run are kept. ``identities`` are the submitter's
+    (emails, ids): with a roster in ``config``, the hidden tests use the roster's track.
     """
+    assigned = config.roster.track_for(identities) if config.roster is not None else None
+    unlisted = config.roster is not None and bool(identities) and assigned is None
     start = time.monotonic()
     report = GradeReport(results={})
     # A provisional result first: if this process is killed (Gradescope's own timeout), the
@@ -234,7 +248,12 @@ def grade_submission(
         found = find_notebook(submission_dir, config.notebook_name)
         if found.note:
             report.notes.append(found.note)
-        _run_notebook_and_tests(found.notebook, config, kernel_factory, report)
+        if unlisted:
+            report.notes.append(
+                "Your instructor's roster does not list you, so your notebook's own TRACK was "
+                "graded: ask your instructor to check the roster."
+            )
+        _run_notebook_and_tests(found.notebook, config, kernel_factory, report, assigned)
     except SubmissionProblem as problem:
         report.problems.append(str(problem))
     except Exception:  # the grader's own failure: the student gets a plain message

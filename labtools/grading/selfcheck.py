@@ -45,11 +45,17 @@ class GradedSample:
 
 
 def grade_in_gradescope_layout(
-    autograder_zip: Path, notebook: nbformat.NotebookNode, workdir: Path, *, timeout_s: float = 900
+    autograder_zip: Path,
+    notebook: nbformat.NotebookNode,
+    workdir: Path,
+    *,
+    timeout_s: float = 900,
+    metadata: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Grade ``notebook`` with ``autograder_zip`` in a simulated ``/autograder`` folder.
 
-    The grader's output is kept in ``workdir/run_autograder.log``. Raises
+    ``metadata`` becomes ``submission_metadata.json`` (Gradescope's record of the
+    submitters). The grader's output is kept in ``workdir/run_autograder.log``. Raises
     :class:`~labtools.grading.host.HostCannotGrade` when the grader refused to grade.
     """
     source, submission, results = (workdir / d for d in ("source", "submission", "results"))
@@ -59,6 +65,8 @@ def grade_in_gradescope_layout(
         archive.extractall(source)
     (source / "run_autograder").chmod(0o755)
     nbformat.write(notebook, submission / NOTEBOOK_NAME)
+    if metadata is not None:
+        (workdir / "submission_metadata.json").write_text(json.dumps(metadata))
     env = {**os.environ, "AUTOGRADER_ROOT": str(workdir), "OPS_LAB_PYTHON": sys.executable}
     proc = subprocess.run(
         ["bash", str(source / "run_autograder")],

@@ -117,6 +117,9 @@ c.SandboxedExecute.total_timeout = {settings.total_timeout_s}
 c.SandboxedExecute.kernel_factory = {settings.kernel_factory!r}
 c.SandboxedExecute.support_dir = os.path.join(HERE, "source", "{{assignment_id}}")
 c.SandboxedExecute.hidden_paths = [HERE]
+# The instructor's optional roster (labtools.grading.roster): the tracks of the students.
+if os.path.exists(os.path.join(HERE, "roster.csv")):
+    c.SandboxedExecute.roster = os.path.join(HERE, "roster.csv")
 # A deleted test cell is put back (and scored), instead of silently missing.
 c.OverwriteCells.add_missing_cells = True
 # The same per-cell timeout for nbgrader's own Execute (nbgrader validate on the source).

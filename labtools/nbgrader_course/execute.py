@@ -50,6 +50,7 @@ from traitlets import Integer, List, Unicode
 from labtools.grading.grading_loop import PlannedCell, run_and_grade
 from labtools.grading.harness import GradingConfig
 from labtools.grading.notebook_cells import is_grader_boilerplate, without_grader_calls
+from labtools.grading.roster import load_roster, track_note
 from labtools.grading.sandbox_kernel import GRADING_LIMITS
 from labtools.grading.test_runner import KernelSession, QuestionOutcome
 from labtools.nbgrader_course.cells import (
@@ -281,6 +282,11 @@ class SandboxedExecute(NbGraderPreprocessor):
         help="Paths the sandboxed kernel must not see (the course folder at least); the "
         "gradebook file is always added.",
     ).tag(config=True)
+    roster = Unicode(
+        "",
+        help="Optional roster CSV (columns student, track; labtools.grading.roster): the "
+        "hidden tests use the track it gives the student id, whatever TRACK says.",
+    ).tag(config=True)
 
     def _support_files(self, assignment_id: str) -> tuple[Path, list[Path]]:
         if not self.support_dir:
@@ -344,6 +350,9 @@ class SandboxedExecute(NbGraderPreprocessor):
             hidden_paths=self._hidden(info["db_url"]),
             total_timeout_s=float(self.total_timeout),
         )
+        assigned = (
+            load_roster(Path(self.roster)).track_for([info["student"]]) if self.roster else None
+        )
         limits = replace(
             GRADING_LIMITS,
             cell_timeout_s=float(self.timeout),
@@ -370,8 +379,11 @@ class SandboxedExecute(NbGraderPreprocessor):
                     kernel,
                     deadline=time.monotonic() + self.total_timeout,
                     on_cell=self._cell_recorder(nb),
+                    fixed={"TRACK": assigned} if assigned else None,
                 )
                 notes, outcomes = run.notes, run.questions
+        if assigned and "TRACK" in run.replaced:
+            self._note_track(nb, track_note(assigned, run.replaced["TRACK"]))
         for note in notes:
             self.log.info("%s: %s", info["student"], note)
         self._write_outcomes(nb, outcomes, index_of)
@@ -427,6 +439,16 @@ class SandboxedExecute(NbGraderPreprocessor):
             cell.outputs = _cell_outputs(result, self.timeout)
 
         return record
+
+    @staticmethod
+    def _note_track(nb: NotebookNode, note: str | None) -> None:
+        """Put the roster's message under the cell that sets ``TRACK``, where it is fixed."""
+        if not note:
+            return
+        for cell in nb.cells:
+            if cell.cell_type == "code" and cell.source.lstrip().startswith("TRACK"):
+                cell.outputs.append(nbformat.v4.new_output("stream", name="stderr", text=note))
+                return
 
     @staticmethod
     def _write_outcomes(

@@ -49,6 +49,7 @@ from otter.assign.solutions import (
 )
 from otter.assign.tests_manager import BEGIN_TEST_CONFIG_REGEX, END_TEST_CONFIG_REGEX
 
+from labtools.grading.notebook_cells import is_grader_boilerplate
 from labtools.nbgrader_course.cells import (
     CODE_STUB,
     SOLUTION_BEGIN,
@@ -120,6 +121,9 @@ class GeneratedNotebook:
 
 
 # The note a student reads on JupyterHub where the master speaks of Otter's check cells.
+#: Marks a master cell meant for the Gradescope release only (the submission text).
+GRADESCOPE_ONLY = "<!-- gradescope-only -->"
+
 _PLATFORM_NOTE = (
     "**On JupyterHub (nbgrader).** This notebook has no `grader.check` cells: the locked test "
     "cell after each question is its check. Run it to see the public tests pass. A test cell "
@@ -425,6 +429,12 @@ def _walk(master: nbformat.NotebookNode) -> _State:
             if cell.cell_type != "code":
                 raise MasterFormatError(f"{where}: only code cells may sit between the TESTS")
             state.cases.append(_parse_test_cell(cell.source, where))
+        elif GRADESCOPE_ONLY in cell.get("source", "") or (
+            cell.cell_type == "code" and is_grader_boilerplate(cell.source)
+        ):
+            # Gradescope's submission step (the export cell and its text): nbgrader students
+            # submit through nbgrader, whose own note ends the notebook.
+            continue
         elif cell.cell_type == "markdown":
             if state.in_solution:
                 _manual_answer(state, "markdown", cell.source, where)

@@ -1,0 +1,130 @@
+"""Tracks bound to students: the instructor's optional roster, and who submitted.
+
+Without a roster, a submission is graded on the track its ``TRACK`` names, as before. With
+one (``roster.csv`` in the autograder source; ``ops-lab build --roster FILE`` puts it there),
+the hidden tests use the track the roster gives the submitter, whatever ``TRACK`` says, and
+a ``TRACK`` that disagrees gets a plain message.
+
+The roster is a CSV with a header and two columns, ``student`` and ``track``: the student's
+email or id (Gradescope's email, SID or user id; nbgrader's student id) and a track's name
+or key (``Edge Guardian`` or ``edge_guardian``). Emails match without regard to case.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from opsmodel.tracks import get_track
+
+__all__ = [
+    "ROSTER_FILE",
+    "Roster",
+    "gradescope_identities",
+    "load_roster",
+    "track_note",
+]
+
+#: File name of the roster in the autograder's source folder.
+ROSTER_FILE = "roster.csv"
+
+
+def _key(identity: str) -> str:
+    return identity.strip().casefold()
+
+
+@dataclass(frozen=True)
+class Roster:
+    """Student identity -> track display name (``"Edge Guardian"``)."""
+
+    tracks: Mapping[str, str]
+
+    def track_for(self, identities: Iterable[str]) -> str | None:
+        """The track of the first identity the roster knows, or ``None``."""
+        for identity in identities:
+            track = self.tracks.get(_key(str(identity)))
+            if track is not None:
+                return track
+        return None
+
+
+def load_roster(path: Path) -> Roster:
+    """Read and check a roster CSV.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The CSV (columns ``student`` and ``track``).
+
+    Returns
+    -------
+    Roster
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, a row names no student or an unknown track, or a student
+        appears twice with different tracks. Every bad row is listed.
+    """
+    text = Path(path).read_text(encoding="utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text))
+    fields = {f.strip().casefold() for f in reader.fieldnames or []}
+    if not {"student", "track"} <= fields:
+        raise ValueError(
+            f"roster {path} must have the columns 'student' and 'track', got {reader.fieldnames}"
+        )
+    tracks: dict[str, str] = {}
+    problems: list[str] = []
+    for line, row in enumerate(reader, start=2):
+        row = {k.strip().casefold(): (v or "").strip() for k, v in row.items() if k}
+        student, name = row.get("student", ""), row.get("track", "")
+        if not student:
+            problems.append(f"line {line}: no student")
+            continue
+        try:
+            track = get_track(name).name
+        except ValueError as exc:
+            problems.append(f"line {line}: {exc}")
+            continue
+        if tracks.get(_key(student), track) != track:
+            problems.append(f"line {line}: {student} already has the track {tracks[_key(student)]}")
+        tracks[_key(student)] = track
+    if problems:
+        raise ValueError(f"roster {path} has bad rows: " + "; ".join(problems))
+    return Roster(tracks)
+
+
+def gradescope_identities(metadata_path: Path) -> list[str]:
+    """Every email, SID and user id of the submitters in ``submission_metadata.json``.
+
+    A missing or unreadable file gives no identity (the submission is then graded on its
+    own ``TRACK``).
+    """
+    try:
+        data = json.loads(Path(metadata_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    users = data.get("users") if isinstance(data, dict) else None
+    found = []
+    for user in users if isinstance(users, list) else []:
+        if isinstance(user, dict):
+            found += [str(user[k]) for k in ("email", "sid", "id") if user.get(k)]
+    return found
+
+
+def track_note(assigned: str, seen: object) -> str | None:
+    """The student's message when their ``TRACK`` is not the one assigned to them."""
+    try:
+        if isinstance(seen, str) and get_track(seen).name == assigned:
+            return None
+    except ValueError:
+        pass
+    return (
+        f"Your notebook sets TRACK = {seen!r}, but your instructor assigned you the track "
+        f"{assigned!r}: the hidden tests used {assigned!r}'s numbers. Set TRACK = {assigned!r}, "
+        "run your notebook again and resubmit."
+    )
