@@ -111,7 +111,8 @@ def _quiet_check_kernel() -> Iterator[None]:
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 2)
-        with warnings.catch_warnings():
+        check_kernel_log = warnings.catch_warnings()
+        with check_kernel_log:
             warnings.filterwarnings("ignore", message=r"(?s).*without encryption")
             yield
     finally:
