@@ -134,3 +134,27 @@ def test_helper_module_is_importable_beside_the_notebook(tmp_path: Path) -> None
     # It must not need anything the student release lacks (no labtools, no opsmodel).
     source = (STUDENT_FILES / "ops_lab_submit.py").read_text()
     assert "labtools" not in source and "opsmodel" not in source
+
+
+def test_every_name_a_test_reads_is_named_in_its_question(built) -> None:
+    from labtools.grading.test_runner import load_test_files, names_used
+
+    nb = nbformat.read(built.student_dir / "ops_scale.ipynb", as_version=4)
+    text_by_question: dict[str, str] = {}
+    prose: list[str] = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            prose.append(cell.source)
+        found = re.search(r'grader\.check\("(\w+)"\)', cell.source)
+        if cell.cell_type == "code" and found:
+            text_by_question[found.group(1)] = "\n".join(prose)
+            prose = []
+    tests = load_test_files(built.autograder_source / "tests")
+    unnamed = {
+        t.name: sorted(
+            n for n in names_used([t]) - {"TRACK"} if f"`{n}" not in text_by_question[t.name]
+        )
+        for t in tests
+    }
+    assert not {q: names for q, names in unnamed.items() if names}
+    assert "Set `TRACK` (a `str`)" in "\n".join(c.source for c in nb.cells)

@@ -1055,7 +1055,8 @@ ensemble_workbench(track, skew_check=skew_check)
 
 # %% [markdown]
 # **3c.** For each upstream change deployed **without** retraining, record what happens as a
-# dict `{"silent_failure": True or False, "caught_by": "..."}`.
+# dict `{"silent_failure": True or False, "caught_by": "..."}` (`verdict_v2` and
+# `verdict_signflip`; the cell collects them in the dict `ensemble_verdicts`).
 # `silent_failure`: does system accuracy fall below the v1 baseline by more than 5 points?
 # `caught_by`: which check flags it: `"psi"` (some PSI >= 0.25 while the contract matches),
 # `"contract"` (only the contract check), `"both"` or `"neither"`.
@@ -1247,9 +1248,12 @@ inside one weekly cycle, so retraining and re-pinning downstream models is affor
 # points: 4
 
 # %% [markdown]
-# **5. The structured ledger.** Fill in every field from your own results above. `policy` is
-# `"loose_versioning"` or `"strict_immutable_contracts"`; `sequential_strategy` is `"sprt"`,
-# `"staged_rollout"` or `"fixed_n"`.
+# **5. The structured ledger.** Fill in every `ledger_...` field from your own results above;
+# the cell collects them in the dict `governance_ledger`. `ledger_policy` is
+# `"loose_versioning"` or `"strict_immutable_contracts"`; `ledger_sequential_strategy` is
+# `"sprt"`, `"staged_rollout"` or `"fixed_n"`; the numbers are your `int` N*, and your canary
+# plan's shadow fraction, requests (`int`) and hours (`float`); `ledger_release_feasible` a
+# `bool`.
 
 # %% [raw]
 # # BEGIN SOLUTION
