@@ -1,7 +1,9 @@
 """Tests of opsmodel.instruments: the plots, the workbenches and the Math Peek.
 
 What is checked, and against what:
-- every figure renders headless (Agg) to a valid PNG for each of the four tracks;
+- every figure renders headless (Agg) to a valid PNG for each of the four tracks, and a
+  notebook shows it as an image without a magic (checked in a real kernel with nbclient);
+- no text of any figure is smaller than 9 px when the figure is shown 1000 px wide;
 - the drawn data are the passed functions' values, read back from the Axes' artists, and
   agree with a plain-Python formula of the spec (math.log2, a loop), not the code path;
 - a different "student" function changes the drawn line; a scalar-only one draws too;
@@ -14,8 +16,10 @@ What is checked, and against what:
 from __future__ import annotations
 
 import ast
+import base64
 import doctest
 import importlib
+import io
 import math
 import os
 import subprocess
@@ -28,18 +32,24 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless, whatever MPLBACKEND says
 
+import nbformat
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.text import Text
+from nbclient import NotebookClient
 from PIL import Image
 
 import opsmodel.instruments as instruments
 from opsmodel import toil
 from opsmodel.ensemble import run_ensemble
 from opsmodel.instruments import (
+    PANELS,
     TOPICS,
     CanaryPlan,
     EnsembleTrace,
+    InstrumentFigure,
     OpsBreakEvenPlot,
     ShadowModeDashboard,
     canary_figure,
@@ -228,6 +238,122 @@ def test_figures_do_not_touch_pyplot() -> None:
     assert plt.get_fignums() == before
 
 
+# ----------------------------------------------------------- shown as images, and legible
+
+# A notebook's output area at JupyterLab's default width shows a figure about 1000 px wide:
+# wider figures are scaled down to it (a 19-inch figure's 9 pt text came out near 5 px).
+DISPLAY_PX = 1000
+MIN_TEXT_PX = 9.0
+
+
+def _text_px_at_display_width(fig: Figure) -> list[tuple[float, str]]:
+    """(pixel size, text) of every drawn Text when the figure is shown DISPLAY_PX wide.
+
+    A font of s points is s/72 inches; the figure's W inches become DISPLAY_PX pixels, so
+    the text is s/72 * DISPLAY_PX/W pixels tall, whatever dpi it is rendered at.
+    """
+    fig.draw_without_rendering()  # creates the tick labels and runs the layout
+    width_in = fig.get_size_inches()[0]
+    return [
+        (text.get_fontsize() * DISPLAY_PX / (72.0 * width_in), text.get_text())
+        for text in fig.findobj(Text)
+        if text.get_visible() and text.get_text().strip()
+    ]
+
+
+def _every_figure(track: Any) -> dict[str, Figure]:
+    """Every instrument's figure and the workbenches' static twins, at the track's values."""
+    return {
+        "breakeven": OpsBreakEvenPlot.for_track(track, **ROI_FUNCTIONS).figure(),
+        "breakeven_hours_only": OpsBreakEvenPlot.for_track(
+            track,
+            manual_toil_hours=toil.manual_toil_hours,
+            platform_cost_usd=toil.platform_cost_usd,
+            reference=ROI_FUNCTIONS,
+        ).figure(),
+        "shadow": ShadowModeDashboard.for_track(track, **CANARY_FUNCTIONS).figure(),
+        "shadow_clock": ShadowModeDashboard.for_track(track, **CANARY_FUNCTIONS).figure(
+            panels=["clock"]
+        ),
+        "ensemble_v2": EnsembleTrace.for_track(track, "v2", False, skew_check=skew_check).figure(),
+        "ensemble_signflip": EnsembleTrace.for_track(
+            track, "v1-signflip", False, skew_check=skew_check
+        ).figure(),
+        "ensemble_no_check": EnsembleTrace.for_track(track, "v2", False).figure(),
+        "roi_figure": roi_figure(track, **ROI_FUNCTIONS),
+        "canary_figure": canary_figure(track, **CANARY_FUNCTIONS),
+        "ensemble_figure": ensemble_figure(track, skew_check=skew_check),
+    }
+
+
+@pytest.mark.parametrize("key", TRACK_KEYS)
+def test_no_text_smaller_than_9_px_when_shown_1000_px_wide(key: str) -> None:
+    for name, fig in _every_figure(get_track(key)).items():
+        sizes = _text_px_at_display_width(fig)
+        assert len(sizes) > 10, name  # ticks, labels, titles, legends were all walked
+        too_small = [(round(px, 1), text[:40]) for px, text in sizes if px < MIN_TEXT_PX]
+        assert not too_small, (name, too_small)
+
+
+def test_figures_are_as_wide_as_the_notebook_shows_them() -> None:
+    # 10 inches at the 100 dpi of the notebook PNG: 1000 px, shown unscaled.
+    for name, fig in _every_figure(get_track("edge_guardian")).items():
+        assert fig.get_size_inches()[0] == pytest.approx(10.0), name
+        assert isinstance(fig, InstrumentFigure), name
+    png = _every_figure(get_track("edge_guardian"))["breakeven"]._repr_png_()
+    with Image.open(io.BytesIO(png)) as image:
+        assert image.size[0] == DISPLAY_PX
+
+
+def test_a_figure_returned_by_figure_displays_as_a_png() -> None:
+    # IPython asks the object itself, whatever the matplotlib backend: the bundle has a
+    # PNG (base64, as a notebook stores it) beside the text repr.
+    from IPython.core.formatters import DisplayFormatter
+
+    fig = EnsembleTrace.for_track(get_track("tiny_pioneer"), "v1", True).figure()
+    bundle = fig._repr_mimebundle_()
+    assert base64.b64decode(bundle["image/png"]).startswith(PNG_MAGIC)
+    assert "size 1000x780" in bundle["text/plain"]
+    data, _metadata = DisplayFormatter().format(fig)
+    assert {"image/png", "text/plain"} <= set(data)
+
+
+@pytest.mark.slow
+def test_cells_ending_in_an_instrument_or_its_figure_show_images_in_a_real_kernel(
+    tmp_path: Path,
+) -> None:
+    # As in the lab: ipykernel with matplotlib-inline, no %matplotlib magic. A bare
+    # Figure() is the control: it shows only as text, which is the bug being guarded.
+    repo = Path(__file__).resolve().parents[1]
+    cells = [
+        f"import sys\nsys.path.insert(0, {str(repo)!r})\n"
+        "from matplotlib.figure import Figure\n"
+        "from opsmodel.instruments import EnsembleTrace, OpsBreakEvenPlot\n"
+        "from opsmodel.tracks import get_track\n"
+        "track = get_track('tiny_pioneer')\n"
+        "def manual(n, h, p):\n    return 1000.0 * n**2\n"
+        "def platform(n, p):\n    return 500_000.0 + 1250.0 * n",
+        "OpsBreakEvenPlot.for_track(track, manual_toil_usd=manual, platform_cost_usd=platform)",
+        "OpsBreakEvenPlot.for_track(track, manual_toil_usd=manual, "
+        "platform_cost_usd=platform).figure()",
+        "EnsembleTrace.for_track(track, 'v2', False).figure()",
+        "import matplotlib.pyplot as plt  # pyplot loaded: still one image, not two\n"
+        "EnsembleTrace.for_track(track, 'v1', True).figure()",
+        "bare = Figure(); bare.add_subplot(); bare",
+    ]
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    NotebookClient(
+        notebook, timeout=240, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
+    ).execute()
+    outputs = [cell.outputs for cell in notebook.cells]
+    for index in (1, 2, 3, 4):
+        pngs = [out for out in outputs[index] if "image/png" in out.get("data", {})]
+        assert len(pngs) == 1, (cells[index], outputs[index])
+        assert base64.b64decode(pngs[0]["data"]["image/png"]).startswith(PNG_MAGIC)
+    assert "image/png" not in outputs[5][0]["data"]  # the bare Figure: text only
+
+
 # ------------------------------------------------------------------- Part 1: break-even
 
 
@@ -314,6 +440,103 @@ def test_breakeven_stack_is_the_breakdown_in_dollars() -> None:
     fig = OpsBreakEvenPlot.for_track(track, **ROI_FUNCTIONS).figure()
     gids = {c.get_gid() for ax in fig.axes for c in ax.collections}
     assert {"alerts", "deploy", "dependencies"} <= gids
+
+
+def _legend_texts(fig: Figure) -> list[str]:
+    """Every legend entry of the figure, its subfigures' too."""
+    return [t.get_text() for legend in fig.findobj(Legend) for t in legend.get_texts()]
+
+
+@pytest.mark.parametrize("key", TRACK_KEYS)
+def test_breakeven_splits_a_bare_total_into_the_formulas_three_terms(key: str) -> None:
+    # The notebook passes the student's manual_toil_hours only: the three terms come
+    # from the Math Peek's formula at the track's numbers, and add up to the total.
+    track = get_track(key)
+    p, h = track.toil_params, track.heterogeneity
+    plot = OpsBreakEvenPlot.for_track(
+        track,
+        manual_toil_hours=toil.manual_toil_hours,
+        platform_cost_usd=toil.platform_cost_usd,
+        break_even_models=toil.break_even_models,
+    )
+    data = plot.data()
+    assert data.breakdown_source == "formula" and data.breakdown_matches_manual is True
+    usd = p.hourly_cost_usd * p.horizon_years
+    by_hand = {
+        "alerts_hours": [p.alert_hours * x * usd for x in data.n_models],
+        "deploy_hours": [p.deploy_hours * x * math.log2(x) * usd for x in data.n_models],
+        "dependency_hours": [p.dependency_hours * h * x * (x - 1) / 2 * usd for x in data.n_models],
+    }
+    for term, expected in by_hand.items():
+        np.testing.assert_allclose(data.breakdown_usd[term], expected, rtol=1e-12, atol=1e-9)
+    # the stack's top is the manual line (the spec's total, by hand)
+    total = sum(np.asarray(v) for v in by_hand.values())
+    np.testing.assert_allclose(
+        total, [_manual_usd_by_hand(int(x), h, p) for x in data.n_models], rtol=1e-12
+    )
+    fig = plot.figure()
+    gids = {c.get_gid() for ax in fig.axes for c in ax.collections}
+    assert {"alerts", "deploy", "dependencies"} <= gids
+    labels = _legend_texts(fig)
+    # named in the legend, top-down as stacked, right under the manual total
+    assert labels[:4] == [
+        "manual toil (total)",
+        r"dependencies, $O(N^2)$",
+        r"deployments, $O(N \log N)$",
+        r"alerts, $O(N)$",
+    ]
+    assert not [t for t in fig.findobj(Text) if t.get_gid() == "terms_note"]
+
+
+def test_breakeven_says_when_the_terms_do_not_add_up_to_the_students_total() -> None:
+    track = get_track("mobile_nomad")
+
+    def forgot_dependencies(n: Any, h: float, p: ToilParams) -> Any:
+        n = np.asarray(n, dtype=float)
+        return p.alert_hours * n + p.deploy_hours * n * np.log2(n)
+
+    plot = OpsBreakEvenPlot.for_track(
+        track, manual_toil_hours=forgot_dependencies, platform_cost_usd=toil.platform_cost_usd
+    )
+    assert plot.data().breakdown_matches_manual is False
+    (note,) = [t for t in plot.figure().findobj(Text) if t.get_gid() == "terms_note"]
+    assert "do not add up to your manual line" in note.get_text()
+
+
+def test_breakeven_terms_can_be_turned_off_and_a_passed_breakdown_wins() -> None:
+    track = get_track("cloud_titan")
+    off = OpsBreakEvenPlot.for_track(track, **ROI_FUNCTIONS, show_terms=False)
+    assert off.data().breakdown_usd is None and off.data().breakdown_source == "none"
+    gids = {c.get_gid() for ax in off.figure().axes for c in ax.collections}
+    assert not gids & {"alerts", "deploy", "dependencies"}
+
+    # A passed breakdown function is drawn as given (here: every term doubled).
+    def doubled(n: Any, h: float, p: ToilParams) -> Any:
+        b = toil.manual_toil_breakdown_hours(n, h, p)
+        return type(b)(2 * b.alerts_hours, 2 * b.deploy_hours, 2 * b.dependency_hours)
+
+    functions = {**ROI_FUNCTIONS, "manual_toil_breakdown_hours": doubled}
+    data = OpsBreakEvenPlot.for_track(track, **functions).data()
+    assert data.breakdown_source == "manual_toil_breakdown_hours"
+    assert data.breakdown_matches_manual is False
+    with pytest.raises(ValueError, match="show_terms"):
+        OpsBreakEvenPlot.for_track(track, **ROI_FUNCTIONS, show_terms="yes")
+
+
+def test_breakeven_labels_sit_above_every_line() -> None:
+    # The N* and fleet labels live in the strip the y limit leaves above the highest
+    # line, so they cover no curve.
+    track = get_track("edge_guardian")
+    fig = OpsBreakEvenPlot.for_track(track, **ROI_FUNCTIONS).figure()
+    (ax,) = fig.axes
+    fig.draw_without_rendering()
+    lines = [line for line in ax.get_lines() if line.get_gid() in ("manual", "platform")]
+    highest = max(np.max(line.get_ydata()) for line in lines)
+    highest_px = ax.transData.transform((0.0, highest))[1]
+    labels = [t for t in ax.texts if t.get_gid() in ("break_even_label", "current_label")]
+    assert len(labels) == 2
+    for label in labels:
+        assert label.get_window_extent().y0 > highest_px, label.get_text()
 
 
 def test_student_function_changes_the_drawn_line_and_reference_is_dashed() -> None:
@@ -519,6 +742,105 @@ def test_staged_rollout_time_to_target_by_hand() -> None:
     assert len(_lines(far.figure(), "clock_staged")) == 1
 
 
+def _staged_requests_by_hand(
+    t: float, rate: float, fractions: tuple[float, ...], stage: float
+) -> float:
+    """Requests seen by hour t: each stage's share of the traffic for its hours, in turn,
+    then the last share for ever (a plain loop, not the rollout module)."""
+    seen, start = 0.0, 0.0
+    for fraction in fractions:
+        seen += rate * 3600 * fraction * min(max(t - start, 0.0), stage)
+        start += stage
+    return seen + rate * 3600 * fractions[-1] * max(t - start, 0.0)
+
+
+@pytest.mark.parametrize("key", TRACK_KEYS)
+def test_clock_draws_the_staged_rollout_by_default(key: str) -> None:
+    # The text promises 1% -> 5% -> 25% -> 100% on the clock: drawn with no extra
+    # argument, four equal stages filling one release cycle (42 h for a week).
+    track = get_track(key)
+    dash = ShadowModeDashboard.for_track(track, **CANARY_FUNCTIONS)
+    stage = track.release_cycle_hours / 4
+    assert dash.staged and dash.stage_hours == stage
+    fig = dash.figure()
+    curve = _one_line(fig, "clock_staged")
+    fractions = (0.01, 0.05, 0.25, 1.0)
+    t = np.asarray(curve.get_xdata())
+    expected = [
+        100
+        * (
+            1
+            - (1 - track.p_max)
+            ** _staged_requests_by_hand(x, track.request_rate_per_s, fractions, stage)
+        )
+        for x in t
+    ]
+    # rtol: the rollout floors each stage's requests to whole ones (at most one request
+    # per stage, relative 1e-6 here); pow against expm1 rounding is far smaller.
+    np.testing.assert_allclose(curve.get_ydata(), expected, rtol=1e-6, atol=1e-7)
+    # The staged marker sits where the required requests are reached, by hand.
+    n = zero_failure_sample_size(track.p_max, track.confidence)
+    staged_hours = dash.staged_hours_to_target()
+    seen = _staged_requests_by_hand(staged_hours, track.request_rate_per_s, fractions, stage)
+    assert seen == pytest.approx(n, rel=1e-6)
+    assert _one_line(fig, "target_reached_staged").get_xdata()[0] == staged_hours
+    # The stage ends are marked on the curve and the schedule is named in the legend.
+    ends = _one_line(fig, "stage_switches").get_xdata()
+    assert set(ends) <= {stage, 2 * stage, 3 * stage, 4 * stage}
+    legend_texts = _legend_texts(fig)
+    assert any(
+        text.startswith("staged rollout 1% \u2192 5% \u2192 25% \u2192 100% (42 h per stage)")
+        for text in legend_texts
+    )
+
+
+def test_staged_rollout_reaches_tiny_pioneers_target_in_its_last_stage() -> None:
+    # Tiny Pioneer: 46,050 requests at 0.5 req/s. 42-hour stages see 756, 3,780 and
+    # 18,900 requests (23,436 by hour 126), then 1,800 an hour at 100%:
+    # 126 + (46,050 - 23,436) / 1,800 = 138.563 h, inside the week; 5% constant: 511.7 h.
+    track = get_track("tiny_pioneer")
+    dash = ShadowModeDashboard.for_track(track, **CANARY_FUNCTIONS)
+    assert dash.staged_hours_to_target() == pytest.approx(126 + 22_614 / 1_800, rel=1e-12)
+    legend_texts = _legend_texts(dash.figure())
+    (staged,) = [t for t in legend_texts if t.startswith("staged rollout")]
+    assert "(in the 100% stage), fits the cycle" in staged
+    (constant,) = [t for t in legend_texts if t.startswith("constant 5% shadow")]
+    assert constant.endswith("MISSES the cycle")
+
+
+def test_staged_rollout_can_be_turned_off_or_given_its_own_stages() -> None:
+    track = get_track("cloud_titan")
+    off = ShadowModeDashboard.for_track(track, staged=False, **CANARY_FUNCTIONS)
+    assert off.stage_hours is None and off.summary()["staged_hours_to_target"] is None
+    assert not _lines(off.figure(), "clock_staged")
+    own = ShadowModeDashboard.for_track(track, stage_hours=(1, 2, 3, 4), **CANARY_FUNCTIONS)
+    # 2,995 requests: 900 in the first hour at 1%, then 4,500 an hour at 5%.
+    assert own.staged_hours_to_target() == pytest.approx(1 + 2_095 / 4_500, rel=1e-12)
+    with pytest.raises(ValueError, match="stage_hours"):
+        ShadowModeDashboard.for_track(track, staged=False, stage_hours=6.0, **CANARY_FUNCTIONS)
+    with pytest.raises(ValueError, match="stage_hours"):
+        ShadowModeDashboard.for_track(track, stage_hours=(1, 2), **CANARY_FUNCTIONS)
+    with pytest.raises(ValueError, match="staged"):
+        ShadowModeDashboard.for_track(track, staged="yes", **CANARY_FUNCTIONS)
+
+
+def test_dashboard_panels_stack_or_draw_alone() -> None:
+    track = get_track("mobile_nomad")
+    dash = ShadowModeDashboard.for_track(track, **CANARY_FUNCTIONS)
+    full = dash.figure()
+    assert len(full.subfigs) == len(PANELS) == 3
+    assert full.get_size_inches() == pytest.approx((10.0, 5.7 + 4.7 + 5.3 + 0.45))
+    clock = dash.figure(panels=["clock"])
+    assert clock.get_size_inches() == pytest.approx((10.0, 5.7 + 0.45))
+    assert _lines(clock, "clock_constant") and not _lines(clock, "sprt_trace")
+    sprt_then_radar = dash.figure(panels=("sprt", "radar"))
+    assert _lines(sprt_then_radar, "sprt_trace") and _lines(sprt_then_radar, "radar_0")
+    assert not _lines(sprt_then_radar, "clock_constant")
+    for bad in ([], ["clock", "clock"], ["dial"], "clock"):
+        with pytest.raises(ValueError, match="panels"):
+            dash.figure(panels=bad)
+
+
 def test_radar_scores_by_hand() -> None:
     # 99% = 2 nines -> 2/3; 84 of 168 h -> 0.5; 1% = 2 decades of 4 -> 0.5;
     # p_max 1e-3: (3 - 1) / 5 = 0.4.
@@ -705,7 +1027,12 @@ def test_ensemble_bars_are_the_simulation_accuracies(key: str) -> None:
         downstream_name=track.downstream_model,
     )
     fig = trace.figure()
-    heights = {p.get_gid(): p.get_height() for ax in fig.axes for p in ax.patches if p.get_gid()}
+    heights = {
+        p.get_gid(): p.get_height()
+        for ax in fig.axes
+        for p in ax.patches
+        if (p.get_gid() or "").startswith("accuracy_")
+    }
     assert heights["accuracy_probe"] == pytest.approx(100 * run.probe_accuracy)
     assert heights["accuracy_system"] == pytest.approx(100 * run.system_accuracy)
     assert heights["accuracy_baseline"] == pytest.approx(100 * run.baseline_accuracy)
@@ -747,6 +1074,16 @@ def test_ensemble_verdicts_per_scenario(key: str) -> None:
     # No check at all.
     none = summary("v2", False, None)
     assert none["skewed"] is None and "No skew check ran" in none["verdict"]
+
+
+def test_ensemble_without_a_check_speaks_to_the_student() -> None:
+    # The workbench's consistency check switched off: said in the student's words, not
+    # as a hint to the programmer ("(pass skew_check=...)").
+    fig = EnsembleTrace.for_track(get_track("mobile_nomad"), "v2", False).figure()
+    (note,) = [t for t in fig.findobj(Text) if t.get_gid() == "no_skew_check"]
+    assert note.get_text().startswith("Your skew_check is not run here:")
+    texts = [t.get_text() for t in fig.findobj(Text)]
+    assert not [t for t in texts if "=..." in t or "pass skew_check" in t]
 
 
 def test_ensemble_rejects_bad_arguments() -> None:
@@ -830,13 +1167,63 @@ def test_canary_workbench_reports_requests_and_hours() -> None:
     (output,) = _of_type(box, "Output")
     readout = _of_type(box, "HTML")[1]
     n = zero_failure_sample_size(track.p_max, track.confidence)
-    assert f"<b>{n:,}</b>" in readout.value and "TOO SLOW" in readout.value
+    constant, staged = readout.value.split("<br>")
+    assert f"<b>{n:,}</b>" in constant and "TOO SLOW" in constant
+    # the default staged rollout (42 h stages) reaches it in 138.6 h: 29.4 h to spare
+    assert "42 h per stage" in staged and "(139 h)" in staged and "29.4 h to spare" in staged
     before = _png_of(output)
     _control(box, "Shadow fraction").value = 1.0  # all traffic: 25.6 h, fits the week
-    assert "fits" in readout.value and _png_of(output) != before
+    assert "fits" in readout.value.split("<br>")[0] and _png_of(output) != before
     _control(box, "Target confidence (%)").value = 95.0
     n95 = zero_failure_sample_size(track.p_max, 0.95)
     assert f"<b>{n95:,}</b>" in readout.value
+
+
+def test_canary_workbench_stage_length_slider_moves_the_staged_curve() -> None:
+    track = get_track("tiny_pioneer")
+    box = canary_workbench(track, **CANARY_FUNCTIONS)
+    (output,) = _of_type(box, "Output")
+    readout = _of_type(box, "HTML")[1]
+    stage = _control(box, "Hours per rollout stage")
+    assert stage.value == pytest.approx(42.0)
+    before_png, before_text = _png_of(output), readout.value
+    stage.value = 6.0  # 6-hour stages: the ramp is over after 24 h, then 1,800 req/h
+    assert _png_of(output) != before_png and readout.value != before_text
+    # 756 / 7 = 108 requests per 6 h at 1%, 540 at 5%, 2,700 at 25%, 10,800 at 100%:
+    # 14,148 by hour 24, then (46,050 - 14,148) / 1,800 = 17.72 h more.
+    assert "6 h per stage" in readout.value and "41.7 h" in readout.value
+    plain = canary_workbench(track, staged=False, **CANARY_FUNCTIONS)
+    assert not [w for w in _walk(plain) if getattr(w, "description", "") == stage.description]
+    assert "<br>" not in _of_type(plain, "HTML")[1].value
+
+
+@pytest.mark.parametrize("make", ["roi", "canary", "ensemble"])
+def test_workbench_controls_have_room_for_their_whole_text(make: str) -> None:
+    # ipywidgets gives a control 300 px and its label 80 px unless told otherwise: long
+    # descriptions were cut and the version menu squeezed to "v". Every control takes
+    # its description at full width and keeps room for its own field beside it.
+    track = get_track("cloud_titan")  # the longest model names
+    box = {
+        "roi": lambda: roi_workbench(track, **ROI_FUNCTIONS),
+        "canary": lambda: canary_workbench(track, **CANARY_FUNCTIONS),
+        "ensemble": lambda: ensemble_workbench(track, skew_check=skew_check),
+    }[make]()
+    controls = [w for w in _walk(box) if getattr(w, "description", "") and hasattr(w, "style")]
+    controls = [w for w in controls if type(w).__name__ != "ToggleButton"]  # Math Peek
+    assert controls
+    field_px = {"Dropdown": 100, "Checkbox": 20}
+    for control in controls:
+        kind = type(control).__name__
+        assert control.style.description_width == "initial", control.description
+        width = control.layout.width
+        assert width and width.endswith("px"), (control.description, width)
+        # 8 px a character is wider than JupyterLab's 13 px UI font on average
+        room = int(width[:-2]) - 8 * len(control.description)
+        assert room >= field_px.get(kind, 150), (control.description, width)
+    # No row is wider than the notebook's output area.
+    for row in _of_type(box, "HBox"):
+        widths = [int(c.layout.width[:-2]) for c in row.children if c in controls]
+        assert sum(widths) <= 1000, [c.description for c in row.children]
 
 
 def test_ensemble_workbench_reacts_to_version_retrain_and_check() -> None:

@@ -11,15 +11,22 @@ passes the student's own. They never import the reference-only modules. Figures 
 with matplotlib's object API and render headless; ipywidgets is imported only inside the
 functions that build widgets, so ``import opsmodel.instruments`` works without it. Every
 colour comes from :mod:`opsmodel.instruments.palette` (Okabe-Ito).
+
+A notebook shows an instrument, or the figure its ``figure()`` returns (an
+:class:`InstrumentFigure`), as a PNG image without ``%matplotlib inline``. Figures are
+10 inches wide, the width a notebook shows unscaled at 1000 px, and no text in them is
+smaller than 10 pt (about 14 px on screen).
 """
 
 from __future__ import annotations
 
+from ._common import InstrumentFigure
 from .breakeven_plot import BreakEvenData, CostFunctions, OpsBreakEvenPlot
 from .ensemble_trace import EnsembleTrace
 from .math_peek import TOPICS, MathPeek, math_peek, math_peek_toggle
 from .palette import OKABE_ITO, ROLE_COLOURS, colour
 from .shadow_dashboard import (
+    PANELS,
     RADAR_AXES,
     CanaryMetrics,
     CanaryPlan,
@@ -43,9 +50,11 @@ __all__ = [
     "CanaryPlan",
     "CostFunctions",
     "EnsembleTrace",
+    "InstrumentFigure",
     "MathPeek",
     "OKABE_ITO",
     "OpsBreakEvenPlot",
+    "PANELS",
     "RADAR_AXES",
     "ROLE_COLOURS",
     "SPRTTrace",

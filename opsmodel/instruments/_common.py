@@ -8,6 +8,7 @@ that names the function, instead of a matplotlib traceback three frames later.
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 import numbers
@@ -33,6 +34,10 @@ __all__ = [
     "format_share",
     "usd_formatter",
     "count_formatter",
+    "DISPLAY_WIDTH_PX",
+    "FIGURE_WIDTH_IN",
+    "FIGURE_DPI",
+    "InstrumentFigure",
     "new_figure",
     "figure_png",
     "save_figure",
@@ -212,13 +217,48 @@ def count_formatter() -> FuncFormatter:
     return FuncFormatter(lambda value, _pos: format_count(value))
 
 
-def new_figure(figsize: tuple[float, float]) -> Figure:
-    """A new Figure with constrained layout, not registered with pyplot.
+#: Width in pixels a notebook shows a figure at: JupyterLab's and Notebook 7's output area
+#: at their default width is about this wide, so a wider image is scaled down to it.
+DISPLAY_WIDTH_PX: int = 1000
+
+#: Width of every instrument's figure in inches. At the display resolution of
+#: :data:`FIGURE_DPI` it is exactly :data:`DISPLAY_WIDTH_PX` wide, so text keeps its size:
+#: 9 pt is 12.5 px on screen (a 19-inch figure shrunk to 1000 px made it 5 px).
+FIGURE_WIDTH_IN: float = 10.0
+
+#: Resolution of the PNG a figure shows as in a notebook (inches x 100 = pixels).
+FIGURE_DPI: float = 100.0
+
+
+class InstrumentFigure(Figure):
+    """A matplotlib Figure that a notebook displays as a PNG image, with no magic.
+
+    A Figure built without pyplot is shown only as its ``text/plain`` repr
+    (``<Figure size 1000x600 with 1 Axes>``) by ipykernel 7 with matplotlib-inline 0.2,
+    unless the student first runs ``%matplotlib inline``. IPython asks an object for
+    ``_repr_mimebundle_`` and ``_repr_png_`` whatever the backend, so a cell ending in
+    ``plot.figure()`` shows the image in JupyterLab, Notebook 7, nbclient/nbconvert and
+    Voila alike. When the inline backend has registered its own PNG formatter for
+    Figures, IPython uses that one instead: still an image, never two.
+    """
+
+    def _repr_png_(self) -> bytes:
+        return figure_png(self, dpi=FIGURE_DPI)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        # base64 text, as a notebook stores image/png: the bundle is JSON-ready as is.
+        png = base64.b64encode(self._repr_png_()).decode("ascii")
+        return {"image/png": png, "text/plain": repr(self)}
+
+
+def new_figure(figsize: tuple[float, float]) -> InstrumentFigure:
+    """A new figure with constrained layout, not registered with pyplot.
 
     Built with the object API (no ``pyplot`` state): a redraw in a widget leaves no
     figure behind in pyplot's registry, and nothing is shown twice by the inline backend.
+    It is an :class:`InstrumentFigure`, so a notebook cell that ends with it shows it.
     """
-    return Figure(figsize=figsize, layout="constrained")
+    return InstrumentFigure(figsize=figsize, layout="constrained")
 
 
 def figure_png(fig: Figure, *, dpi: float = 100) -> bytes:

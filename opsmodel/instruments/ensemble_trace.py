@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from .._validation import InvalidInputError, check_int, check_real
 from ..contracts import contract_hash
@@ -38,8 +37,12 @@ _SKEW_KEYS = ("psi", "max_psi", "contract_ok", "skewed")
 _PSI_MODERATE = 0.10
 # Smallest PSI shown on the log axis; a PSI of exactly 0 is drawn there.
 _PSI_FLOOR = 1e-3
-# Labels drawn over bars stay readable on a white box.
-_LABEL_BOX = {"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.85, "edgecolor": "none"}
+# Text sizes in points: at 10 inches shown 1000 px wide, 1 pt is 1.39 px on screen, so
+# the smallest text (10 pt) is about 14 px.
+_TEXT_PT = 10.0
+_TITLE_PT = 12.0
+# The verdict strip wraps its sentence at this many characters (bold 11 pt, 10 inches).
+_VERDICT_WRAP = 96
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,9 @@ class EnsembleTrace:
         standard error of about 0.6 points, so smaller gaps are noise).
     title : str, optional, keyword-only
         Figure title suffix (the track's name).
-    figsize : tuple of two floats > 0, default (13.0, 6.6), keyword-only
+    figsize : tuple of two floats > 0, default (10.0, 7.8), keyword-only
+        Figure size in inches. The text is sized for the default 10-inch width, which a
+        notebook shows at 1000 px without scaling.
 
     Raises
     ------
@@ -102,7 +107,7 @@ class EnsembleTrace:
     psi_threshold: float = 0.25
     drop_tolerance: float = 0.02
     title: str | None = None
-    figsize: tuple[float, float] = (13.0, 6.6)
+    figsize: tuple[float, float] = (_common.FIGURE_WIDTH_IN, 7.8)
 
     def __post_init__(self) -> None:
         if self.upstream_version not in UPSTREAM_VERSIONS:
@@ -257,27 +262,45 @@ class EnsembleTrace:
 
     # ----------------------------------------------------------------------------- drawing
 
-    def figure(self) -> Figure:
+    def figure(self) -> _common.InstrumentFigure:
         """Draw the accuracies, the PSI per feature and the verdict.
 
         Returns
         -------
-        matplotlib.figure.Figure
-            A new figure (object API): accuracy bars, PSI bars and a verdict strip.
+        InstrumentFigure
+            A new matplotlib figure (object API, not registered with pyplot): accuracy
+            bars and PSI bars side by side with their legend below, then a verdict strip;
+            a notebook cell ending with it shows it as an image.
         """
         summary = self.summary()
         fig = _common.new_figure(self.figsize)
-        spec = fig.add_gridspec(2, 2, width_ratios=(1.25, 1.0), height_ratios=(4.2, 1.0))
-        self._draw_accuracy(fig.add_subplot(spec[0, 0]))
-        self._draw_skew(fig.add_subplot(spec[0, 1]))
-        self._draw_verdict(fig.add_subplot(spec[1, :]), summary)
+        # Two subfigures: the panels with their shared legend (room reserved by the
+        # constrained layout, so it covers no bar), then the verdict sentence.
+        panels, strip = fig.subfigures(2, 1, height_ratios=(5.9, 1.3))
+        spec = panels.add_gridspec(1, 2, width_ratios=(1.15, 1.0))
+        self._draw_accuracy(panels.add_subplot(spec[0, 0]))
+        self._draw_skew(panels.add_subplot(spec[0, 1]))
+        handles = [
+            artist
+            for ax in panels.axes
+            for artist in (*ax.get_lines(), *ax.patches, *ax.collections)
+            if artist.get_label() and not artist.get_label().startswith("_")
+        ]
+        panels.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncol=len(handles),
+            fontsize=_TEXT_PT,
+            frameon=False,
+        )
+        self._draw_verdict(strip.add_subplot(), summary)
         heading = (
             f"Ensemble trace: {self.upstream_name} {self.upstream_version} \u2192 "
             f"{self.downstream_name} ({'retrained' if self.retrain else 'trained on v1'})"
         )
         if self.title:
-            heading = f"{heading}, {self.title}"
-        fig.suptitle(heading, fontsize=13, fontweight="bold")
+            heading = f"{self.title}, ensemble trace:\n{heading.removeprefix('Ensemble trace: ')}"
+        fig.suptitle(heading, fontsize=_TITLE_PT + 1, fontweight="bold")
         return fig
 
     def _draw_accuracy(self, ax: Any) -> None:
@@ -286,20 +309,20 @@ class EnsembleTrace:
             (
                 "accuracy_probe",
                 "probe",
-                f"upstream alone\n{self.upstream_version} (linear probe)",
+                f"upstream alone\n{self.upstream_version}\n(linear probe)",
                 run.probe_accuracy,
             ),
             (
                 "accuracy_system",
                 "system",
-                f"deployed system\n{self.upstream_version} \u2192 "
+                f"deployed system\n{self.upstream_version} \u2192\n"
                 f"{'retrained' if self.retrain else 'v1-trained'}",
                 run.system_accuracy,
             ),
             (
                 "accuracy_baseline",
                 "baseline",
-                "baseline\nv1 \u2192 v1-trained",
+                "baseline\nv1 \u2192\nv1-trained",
                 run.baseline_accuracy,
             ),
         )
@@ -323,50 +346,47 @@ class EnsembleTrace:
                 f"{value:.1%}",
                 ha="center",
                 va="bottom",
-                fontsize=11,
+                fontsize=_TEXT_PT + 2,
                 fontweight="bold",
             )
+        # Named in the legend below the panels: a label on the line hid behind the bars.
         ax.axhline(
             100.0 * run.chance_accuracy,
             color=colour("neutral"),
             linestyle="--",
-            linewidth=1.2,
+            linewidth=1.4,
+            label=f"chance accuracy ({run.chance_accuracy:.0%})",
             gid="chance",
         )
-        # Label the chance line in the gap between the first two bars, clear of both.
-        ax.text(
-            0.5 * (x[0] + x[1]),
-            100.0 * run.chance_accuracy + 1.0,
-            f"chance {run.chance_accuracy:.0%}",
-            ha="center",
-            va="bottom",
-            fontsize=8.5,
-            color=colour("neutral"),
-        )
         ax.set_xticks(x)
-        ax.set_xticklabels([label for _gid, _role, label, _value in stages], fontsize=9.5)
+        ax.set_xticklabels([label for _gid, _role, label, _value in stages], fontsize=_TEXT_PT)
         ax.set_ylim(0, 108)
-        ax.set_ylabel("Accuracy on the held-out test set (%)")
-        ax.set_title(
-            f"Accuracy at each stage: {self.upstream_name} \u2192 {self.downstream_name}",
-            fontsize=11,
-        )
+        ax.tick_params(axis="y", labelsize=_TEXT_PT)
+        ax.set_ylabel("Accuracy on the held-out test set (%)", fontsize=_TEXT_PT)
+        ax.set_title("Accuracy at each stage", fontsize=_TITLE_PT)
         ax.grid(True, axis="y", alpha=0.3)
 
     def _draw_skew(self, ax: Any) -> None:
         report = self.skew_report
         run = self.run
-        ax.set_title("Training-serving skew check", fontsize=11)
+        ax.set_title("Training-serving skew check", fontsize=_TITLE_PT)
         if report is None:
+            # Said to the student: their check exists but is switched off here.
             ax.text(
                 0.5,
                 0.5,
-                "no skew check ran\n(pass skew_check=...)",
+                "Your skew_check is not run here:\n"
+                "the feature-store consistency\n"
+                "check is off, so nothing compares\n"
+                "the serving features with the\n"
+                "training ones.",
                 transform=ax.transAxes,
                 ha="center",
                 va="center",
-                fontsize=11,
+                fontsize=_TEXT_PT + 1,
+                fontweight="bold",
                 color=colour("alarm"),
+                gid="no_skew_check",
             )
             ax.set_xticks([])
             ax.set_yticks([])
@@ -387,57 +407,49 @@ class EnsembleTrace:
                 f"{value:.3f}",
                 ha="center",
                 va="bottom",
-                fontsize=8.5,
+                fontsize=_TEXT_PT,
             )
         ax.axhline(
             self.psi_threshold,
             color=colour("threshold"),
             linestyle="--",
             linewidth=1.4,
+            label=f"skew threshold: PSI {self.psi_threshold:g}",
             gid="psi_threshold",
         )
-        ax.text(
-            0.99,
-            self.psi_threshold * 1.12,
-            f"skew threshold {self.psi_threshold:g}",
-            transform=ax.get_yaxis_transform(),
-            ha="right",
-            va="bottom",
-            fontsize=8.5,
-            bbox=_LABEL_BOX,
+        ax.axhspan(
+            _PSI_FLOOR,
+            _PSI_MODERATE,
+            color=colour("ok"),
+            alpha=0.12,
+            label=f"stable band: PSI < {_PSI_MODERATE:g}",
+            gid="psi_stable_band",
+            zorder=0,  # behind the bars
         )
-        ax.text(
-            0.99,
-            _PSI_MODERATE * 0.85,
-            f"stable band, PSI < {_PSI_MODERATE:g}",
-            transform=ax.get_yaxis_transform(),
-            ha="right",
-            va="top",
-            fontsize=8,
-            color=colour("neutral"),
-            bbox=_LABEL_BOX,
-        )
-        ax.axhspan(_PSI_FLOOR, _PSI_MODERATE, color=colour("ok"), alpha=0.06)
         ax.set_yscale("log")
-        top = max(float(shown.max()), self.psi_threshold) * 30.0
+        # Two decades of head room above the highest bar (or the threshold) for the
+        # contract box: it never sits on a bar or its number.
+        top = max(float(shown.max()), self.psi_threshold) * 150.0
         ax.set_ylim(_PSI_FLOOR, top)
         ax.set_xticks(x)
-        ax.set_xticklabels([f"feature {i + 1}" for i in x], fontsize=9)
-        ax.set_ylabel("PSI, serving vs. training (log scale, unitless)")
+        ax.set_xticklabels([f"feature {i + 1}" for i in x], fontsize=_TEXT_PT)
+        ax.tick_params(axis="y", labelsize=_TEXT_PT)
+        ax.set_ylabel("PSI, serving vs. training (log scale)", fontsize=_TEXT_PT)
         ok = report["contract_ok"]
         contract_text = (
-            f"contract trained on: {_contract_label(run.train_contract)}\n"
-            f"contract serving:    {_contract_label(run.serving_contract)}  "
-            + ("OK" if ok else "MISMATCH")
+            f"trained on: {_contract_label(run.train_contract)}\n"
+            f"serving: {_contract_label(run.serving_contract)}\n"
+            f"contract {'OK' if ok else 'MISMATCH'}, skewed: "
+            + ("YES" if report["skewed"] else "no")
         )
         ax.text(
-            0.02,
+            0.03,
             0.97,
-            contract_text + f"\nskewed: {'YES' if report['skewed'] else 'no'}",
+            contract_text,
             transform=ax.transAxes,
             ha="left",
             va="top",
-            fontsize=8.5,
+            fontsize=_TEXT_PT,
             fontweight="bold",
             color=colour("ok" if ok else "alarm"),
             bbox={
@@ -446,6 +458,7 @@ class EnsembleTrace:
                 "alpha": 0.9,
                 "edgecolor": "none",
             },
+            gid="contract",
         )
         ax.grid(True, axis="y", which="major", alpha=0.3)
 
@@ -453,7 +466,7 @@ class EnsembleTrace:
         ax.set_axis_off()
         verdict = summary["verdict"]
         failing = verdict.startswith("SILENT FAILURE")
-        wrapped = "\n".join(textwrap.wrap(verdict, width=130))
+        wrapped = "\n".join(textwrap.wrap(verdict, width=_VERDICT_WRAP))
         ax.text(
             0.5,
             0.5,
@@ -461,7 +474,7 @@ class EnsembleTrace:
             transform=ax.transAxes,
             ha="center",
             va="center",
-            fontsize=10.5,
+            fontsize=_TEXT_PT + 1,
             fontweight="bold",
             color=colour("alarm" if failing else "ok"),
             bbox={

@@ -1,11 +1,13 @@
 """The shadow-mode dashboard (Part 2): Confidence Clock, Risk-vs-Velocity Radar, SPRT trace.
 
-:class:`ShadowModeDashboard` draws three panels for one canary setting:
+:class:`ShadowModeDashboard` draws three panels for one canary setting, stacked one
+above the other in a figure 10 inches (1000 px) wide, or any of them on its own:
 
 1. **Confidence Clock**: the confidence that a failure rate ``p_max`` is ruled out,
-   ``1 - (1 - p_max)^requests``, against shadow time, for a constant shadow fraction and
-   optionally a staged rollout (1% -> 5% -> 25% -> 100%); the Safety Lead's target, the
-   release-cycle limit and the time the target is reached.
+   ``1 - (1 - p_max)^requests``, against hours, for a constant shadow fraction and for a
+   staged rollout (1% -> 5% -> 25% -> 100% of traffic, by default one quarter of the
+   release cycle per stage); the Safety Lead's target, the release-cycle limit and the
+   time each schedule reaches the target.
 2. **Risk-vs-Velocity Radar**: candidate canary plans (:class:`CanaryPlan`) on four
    normalised axes, outer is better (see :data:`RADAR_AXES`).
 3. **SPRT trace**: cumulative failures against requests with Wald's roll-back and promote
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .._validation import InvalidInputError, check_int, check_probability, check_real
 from ..bounds import zero_failure_confidence
@@ -35,6 +37,7 @@ from . import _common
 from .palette import PLAN_COLOURS, colour
 
 __all__ = [
+    "PANELS",
     "RELEASE_CYCLE_HOURS",
     "RADAR_AXES",
     "CanaryPlan",
@@ -47,6 +50,19 @@ __all__ = [
 
 #: One release cycle, one week (the spec's default; the track may set its own).
 RELEASE_CYCLE_HOURS: float = 168.0
+
+#: The dashboard's panels, in drawing order: pass any of them to
+#: :meth:`ShadowModeDashboard.figure` to draw only those.
+PANELS: tuple[str, ...] = ("clock", "radar", "sprt")
+
+# Height in inches of each panel in a 10-inch-wide figure (axes, title, legend below),
+# and of the figure's own title: the figure is as tall as the panels it shows.
+_PANEL_HEIGHT_IN = {"clock": 5.7, "radar": 4.7, "sprt": 5.3}
+_SUPTITLE_HEIGHT_IN = 0.45
+# Text sizes in points: at 10 inches shown 1000 px wide, 1 pt is 1.39 px, so the
+# smallest text (10 pt) is about 14 px on screen.
+_TEXT_PT = 10.0
+_TITLE_PT = 12.0
 
 # Fixed scales of the radar (not relative to the plans compared, so that adding a plan
 # never moves the others). Each axis is 0 at the worst end and 1 at the best.
@@ -404,8 +420,13 @@ class ShadowModeDashboard:
         ``(n_requests, request_rate_per_s, shadow_fraction) -> hours``.
     release_cycle_hours : float > 0, default 168.0
         The release-cycle limit.
+    staged : bool, default True
+        Draw the staged rollout on the clock beside the constant shadow fraction.
     stage_hours : float >= 0 or sequence of them, optional
-        When given, the clock also draws a staged rollout with these stage durations.
+        Duration of each rollout stage in hours: one number for every stage, or one per
+        stage. By default the release cycle split evenly over the stages (42 h each for
+        a 168-hour cycle and four stages), so the whole ramp fits one release cycle.
+        Must not be given with ``staged=False``.
     rollout_fractions : sequence of float in (0, 1], default (0.01, 0.05, 0.25, 1.0)
         Traffic share of each rollout stage.
     plans : sequence of CanaryPlan or mapping, optional
@@ -429,7 +450,10 @@ class ShadowModeDashboard:
         Seed of the simulated sequence.
     title : str, optional
         Figure title (the track's name, for instance).
-    figsize : tuple of two floats > 0, default (19.0, 7.6)
+    figsize : tuple of two floats > 0, optional
+        Figure size in inches. By default 10 inches wide (a notebook shows it at 1000 px,
+        unscaled) and as tall as the panels drawn: 5.7 in for the clock, 4.7 in for the
+        radar, 5.3 in for the SPRT trace, plus the title.
 
     Raises
     ------
@@ -441,10 +465,28 @@ class ShadowModeDashboard:
     The clock draws ``requests(t) = rate * 3600 * fraction * t`` and the marker at
     ``shadow_hours(zero_failure_sample_size(p_max, C), rate, fraction)``: with correct
     functions the marker sits on the curve where it crosses the target, a visual check
-    of the student's two functions. Artists carry ``gid``s ("clock_constant",
-    "clock_staged", "target", "release_cycle", "target_reached", "radar_<i>",
-    "sprt_trace", "sprt_rollback", "sprt_promote", "fixed_n_zero_failure",
-    "fixed_n_errors").
+    of the student's two functions. The staged curve counts the requests of
+    :func:`opsmodel.rollout.staged_rollout` stage by stage (the traffic share of the
+    stage under way, then 100% after the last stage) and marks where the required
+    requests are reached and where each stage ends. Artists carry ``gid``s
+    ("clock_constant", "clock_staged", "stage_switches", "target", "release_cycle",
+    "target_reached", "target_reached_staged", "radar_<i>", "sprt_trace",
+    "sprt_rollback", "sprt_promote", "fixed_n_zero_failure", "fixed_n_errors").
+
+    Examples
+    --------
+    The rule of three at 10 requests per second, mirrored 5%: 2,995 clean requests take
+    1.66 hours. The default staged rollout (42 h per stage) reaches them in its 1% stage:
+
+    >>> def n_needed(p_max, confidence):
+    ...     return 2995
+    >>> def hours(n, rate, fraction=1.0):
+    ...     return n / (rate * 3600 * fraction)
+    >>> dash = ShadowModeDashboard(p_max=0.001, confidence=0.95, request_rate_per_s=10.0,
+    ...     shadow_fraction=0.05, zero_failure_sample_size=n_needed, shadow_hours=hours)
+    >>> round(dash.hours_to_target(), 2), round(dash.staged_hours_to_target(), 2)
+    (1.66, 8.32)
+    >>> fig = dash.figure(panels=["clock"])  # the clock alone, 10 inches wide
     """
 
     p_max: float
@@ -454,6 +496,7 @@ class ShadowModeDashboard:
     shadow_hours: Callable[[float, float, float], float]
     shadow_fraction: float = 1.0
     release_cycle_hours: float = RELEASE_CYCLE_HOURS
+    staged: bool = True
     stage_hours: float | tuple[float, ...] | None = None
     rollout_fractions: tuple[float, ...] = DEFAULT_FRACTIONS
     plans: tuple[CanaryPlan, ...] | None = None
@@ -466,7 +509,7 @@ class ShadowModeDashboard:
     sprt_max_n: int | None = None
     seed: int = 0
     title: str | None = None
-    figsize: tuple[float, float] = (19.0, 7.6)
+    figsize: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         p_max = check_probability("p_max", self.p_max)
@@ -486,7 +529,7 @@ class ShadowModeDashboard:
             "alpha": check_probability("alpha", self.alpha),
             "beta": check_probability("beta", self.beta),
             "seed": check_int("seed", self.seed, low=0),
-            "figsize": _common.check_figsize(self.figsize),
+            "figsize": None if self.figsize is None else _common.check_figsize(self.figsize),
             "rollout_fractions": tuple(
                 check_real("rollout_fractions", f, low=0.0, high=1.0, low_open=True)
                 for f in _sequence("rollout_fractions", self.rollout_fractions)
@@ -494,7 +537,20 @@ class ShadowModeDashboard:
         }
         _common.check_callable("zero_failure_sample_size", self.zero_failure_sample_size)
         _common.check_callable("shadow_hours", self.shadow_hours)
-        if self.stage_hours is not None:
+        if not values["rollout_fractions"]:
+            raise InvalidInputError("rollout_fractions must have at least one stage, got none")
+        if not isinstance(self.staged, (bool, np.bool_)):
+            raise InvalidInputError(f"staged must be True or False, got {self.staged!r}")
+        values["staged"] = bool(self.staged)
+        if not self.staged and self.stage_hours is not None:
+            raise InvalidInputError(
+                f"stage_hours must be None when staged is False, got {self.stage_hours!r}"
+            )
+        if self.staged and self.stage_hours is None:
+            # The whole ramp in one release cycle, in equal stages: the schedule the text
+            # promises, without the student having to pick stage lengths first.
+            values["stage_hours"] = values["release_cycle_hours"] / len(values["rollout_fractions"])
+        elif self.stage_hours is not None:
             if isinstance(self.stage_hours, (Sequence, np.ndarray)) and not isinstance(
                 self.stage_hours, str
             ):
@@ -502,6 +558,12 @@ class ShadowModeDashboard:
                     check_real("stage_hours", h, low=0.0)
                     for h in _sequence("stage_hours", self.stage_hours)
                 )
+                if len(values["stage_hours"]) != len(values["rollout_fractions"]):
+                    raise InvalidInputError(
+                        "stage_hours must give one duration per rollout stage "
+                        f"({len(values['rollout_fractions'])}), got "
+                        f"{len(values['stage_hours'])}"
+                    )
             else:
                 values["stage_hours"] = check_real("stage_hours", self.stage_hours, low=0.0)
         p1 = p_max if self.p1 is None else check_probability("p1", self.p1)
@@ -705,86 +767,100 @@ class ShadowModeDashboard:
 
     # ---------------------------------------------------------------------------- drawing
 
-    def figure(self) -> Figure:
-        """Draw the three panels.
+    def figure(self, panels: Sequence[str] | None = None) -> _common.InstrumentFigure:
+        """Draw the panels, stacked top to bottom in one figure 10 inches wide.
+
+        Parameters
+        ----------
+        panels : sequence of {"clock", "radar", "sprt"}, optional
+            The panels to draw, in this order; by default all three (:data:`PANELS`).
+            ``["clock"]`` draws the Confidence Clock alone.
 
         Returns
         -------
-        matplotlib.figure.Figure
-            A new figure (object API) with the clock, the radar (polar) and the SPRT trace.
+        InstrumentFigure
+            A new matplotlib figure (object API, not registered with pyplot), one
+            subfigure per panel; a notebook cell ending with it shows it as an image.
+
+        Raises
+        ------
+        InvalidInputError
+            If ``panels`` is empty, names an unknown panel or one panel twice.
         """
-        fig = _common.new_figure(self.figsize)
-        # The radar's legend gets its own (blank) cell under the radar: a legend pushed
-        # outside its Axes is not reserved room by the constrained layout, and gets cut.
-        spec = fig.add_gridspec(2, 3, width_ratios=(1.3, 1.0, 1.2), height_ratios=(3.0, 1.0))
-        self._draw_clock(fig.add_subplot(spec[:, 0]))
-        self._draw_radar(
-            fig.add_subplot(spec[0, 1], projection="polar"), fig.add_subplot(spec[1, 1])
+        chosen = _check_panels(panels)
+        heights = [_PANEL_HEIGHT_IN[name] for name in chosen]
+        figsize = self.figsize or (
+            _common.FIGURE_WIDTH_IN,
+            sum(heights) + _SUPTITLE_HEIGHT_IN,
         )
-        self._draw_sprt(fig.add_subplot(spec[:, 2]))
+        fig = _common.new_figure(figsize)
+        # One subfigure per panel: each keeps its legend below or beside its own axes,
+        # with the room for it reserved by the constrained layout.
+        subfigures = fig.subfigures(len(chosen), 1, height_ratios=heights, squeeze=False)
+        for (subfig,), name in zip(subfigures, chosen, strict=True):
+            if name == "clock":
+                self._draw_clock(subfig)
+            elif name == "radar":
+                self._draw_radar(subfig)
+            else:
+                self._draw_sprt(subfig)
         heading = "Shadow-mode dashboard"
         if self.title:
             heading = f"{heading}: {self.title}"
-        fig.suptitle(heading, fontsize=14, fontweight="bold")
+        fig.suptitle(heading, fontsize=_TITLE_PT + 2, fontweight="bold")
         return fig
 
-    def _draw_clock(self, ax: Any) -> None:
+    def _draw_clock(self, subfig: Any) -> None:
+        ax = subfig.add_subplot()
         n_needed = self.required_requests()
         t_target = self.hours_to_target()
         t_staged = self.staged_hours_to_target()
         cycle = self.release_cycle_hours
         per_hour = self.request_rate_per_s * 3600.0 * self.shadow_fraction
+        known = [t_target, cycle, n_needed / per_hour]
+        knots = None
+        if self.stage_hours is not None:
+            knots = self._staged_knots()
+            known += [t for t in (t_staged, knots[0][-1]) if t is not None]
         # Log time axis: targets run from seconds (Cloud-scale traffic) to months, and the
         # one-week limit must be on the plot either way.
-        known = [t for t in (t_target, t_staged, cycle, n_needed / per_hour) if t and t > 0]
+        known = [t for t in known if t > 0]
         t_lo = 10 ** math.floor(math.log10(min(known) / 20.0))
         t_hi = 10 ** math.ceil(math.log10(max(known) * 3.0))
-        t = np.logspace(math.log10(t_lo), math.log10(t_hi), 400)
-        conf = np.asarray(zero_failure_confidence(per_hour * t, self.p_max))
+        t = np.logspace(math.log10(t_lo), math.log10(t_hi), 600)
+
+        fits = t_target <= cycle
         ax.plot(
             t,
-            100.0 * conf,
+            100.0 * np.asarray(zero_failure_confidence(per_hour * t, self.p_max)),
             color=colour("trace"),
-            linewidth=2.4,
-            label=f"constant {_common.format_share(self.shadow_fraction)} shadow",
+            linewidth=2.6,
+            label=(
+                f"constant {_common.format_share(self.shadow_fraction)} shadow: "
+                f"{n_needed:,} requests after {_common.format_hours(t_target)}, "
+                + ("fits the cycle" if fits else "MISSES the cycle")
+            ),
             gid="clock_constant",
         )
-        if self.stage_hours is not None:
-            hours, requests, last_rate = self._staged_knots()
-            staged_requests = np.where(
-                t <= hours[-1],
-                np.interp(t, hours, requests),
-                requests[-1] + (t - hours[-1]) * last_rate,
-            )
-            ax.plot(
-                t,
-                100.0 * np.asarray(zero_failure_confidence(staged_requests, self.p_max)),
-                color=colour("staged"),
-                linewidth=2.0,
-                linestyle="--",
-                label="staged rollout "
-                + " \u2192 ".join(_common.format_share(f) for f in self.rollout_fractions)
-                + (
-                    f" ({self.stage_hours:g} h stages)"
-                    if isinstance(self.stage_hours, float)
-                    else ""
-                ),
-                gid="clock_staged",
-            )
-            if t_staged is not None and t_lo <= t_staged <= t_hi:
-                ax.plot(
-                    [t_staged],
-                    [100.0 * self.confidence],
-                    marker="s",
-                    markersize=8,
-                    color=colour("staged"),
-                    linestyle="none",
-                    gid="target_reached_staged",
-                )
+        ax.plot(
+            [t_target],
+            [100.0 * self.confidence],
+            marker="o",
+            markersize=9,
+            color=colour("ok" if fits else "alarm"),
+            markeredgecolor="black",
+            linestyle="none",
+            gid="target_reached",
+            # Above the staged square: where the two schedules reach the target at the
+            # same hour (the first stage's share is the shadow fraction), both show.
+            zorder=6,
+        )
+        if knots is not None and t_staged is not None:
+            self._draw_staged(ax, t, knots, t_staged, t_lo, t_hi)
         ax.axhline(
             100.0 * self.confidence,
             color=colour("safety"),
-            linewidth=1.5,
+            linewidth=1.8,
             linestyle=":",
             label=f"Safety Lead's target: {_common.format_share(self.confidence)}",
             gid="target",
@@ -792,52 +868,104 @@ class ShadowModeDashboard:
         ax.axvline(
             cycle,
             color=colour("release_cycle"),
-            linewidth=1.8,
+            linewidth=2.0,
             label=f"release cycle: {cycle:g} h",
             gid="release_cycle",
-        )
-        ok = t_target <= cycle
-        ax.plot(
-            [t_target],
-            [100.0 * self.confidence],
-            marker="o",
-            markersize=9,
-            color=colour("ok" if ok else "alarm"),
-            markeredgecolor="black",
-            linestyle="none",
-            gid="target_reached",
-        )
-        verdict = "fits the cycle" if ok else "MISSES the cycle"
-        ax.annotate(
-            f"{n_needed:,} requests\n= {_common.format_hours(t_target)}: {verdict}",
-            xy=(t_target, 100.0 * self.confidence),
-            xytext=(0.03, 0.52),
-            textcoords="axes fraction",
-            fontsize=9,
-            fontweight="bold",
-            color=colour("ok" if ok else "alarm"),
-            arrowprops={"arrowstyle": "->", "color": colour("neutral"), "linewidth": 1.0},
-            bbox={
-                "boxstyle": "round,pad=0.3",
-                "facecolor": "white",
-                "alpha": 0.9,
-                "edgecolor": "none",
-            },
         )
         ax.set_xscale("log")
         ax.set_xlim(t_lo, t_hi)
         ax.set_ylim(0, 102)
-        ax.set_xlabel("Shadow time (hours, log scale)")
-        ax.set_ylabel(f"Confidence that p > {self.p_max:.2g} is ruled out (%)")
+        ax.tick_params(labelsize=_TEXT_PT)
+        ax.set_xlabel("Hours since the new model got traffic (log scale)", fontsize=_TEXT_PT + 1)
+        ax.set_ylabel(
+            f"Confidence that p > {self.p_max:.2g}\nis ruled out (%)", fontsize=_TEXT_PT + 1
+        )
         ax.set_title(
-            f"Confidence Clock\n{self.request_rate_per_s:,.6g} req/s fleet, zero failures seen",
-            fontsize=11,
+            f"Confidence Clock: {self.request_rate_per_s:,.6g} requests/s, zero failures seen",
+            fontsize=_TITLE_PT,
         )
         ax.grid(True, which="major", alpha=0.3)
-        # Lower right stays empty: the curves rise from the left and end on the plateau.
-        ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
+        legend = subfig.legend(loc="outside lower center", ncol=1, fontsize=_TEXT_PT, frameon=False)
+        # The verdicts in the legend read in the colour of their marker.
+        for text in legend.get_texts():
+            if text.get_text().endswith("MISSES the cycle"):
+                text.set_color(colour("alarm"))
+                text.set_fontweight("bold")
 
-    def _draw_radar(self, ax: Any, legend_ax: Any) -> None:
+    def _draw_staged(
+        self,
+        ax: Any,
+        t: np.ndarray,
+        knots: tuple[np.ndarray, np.ndarray, float],
+        t_staged: float,
+        t_lo: float,
+        t_hi: float,
+    ) -> None:
+        hours, requests, last_rate = knots
+        # Requests seen by hour t: piecewise linear through the stage ends, then the last
+        # stage's rate (100% by default) once the ramp is over.
+        staged_requests = np.where(
+            t <= hours[-1],
+            np.interp(t, hours, requests),
+            requests[-1] + (t - hours[-1]) * last_rate,
+        )
+        fits = t_staged <= self.release_cycle_hours
+        ramp = " \u2192 ".join(_common.format_share(f) for f in self.rollout_fractions)
+        if isinstance(self.stage_hours, float):
+            lengths = f"{self.stage_hours:g} h per stage"
+        else:
+            lengths = "stages of " + ", ".join(f"{h:g}" for h in self.stage_hours) + " h"
+        ax.plot(
+            t,
+            100.0 * np.asarray(zero_failure_confidence(staged_requests, self.p_max)),
+            color=colour("staged"),
+            linewidth=2.6,
+            linestyle="--",
+            label=(
+                f"staged rollout {ramp} ({lengths}): target after "
+                f"{_common.format_hours(t_staged)}{self._stage_reached(knots)}, "
+                + ("fits the cycle" if fits else "MISSES the cycle")
+            ),
+            gid="clock_staged",
+        )
+        # Where each stage ends and the next, larger share begins.
+        inside = (hours[1:] >= t_lo) & (hours[1:] <= t_hi)
+        ends = hours[1:][inside]
+        ax.plot(
+            ends,
+            100.0 * np.asarray(zero_failure_confidence(requests[1:][inside], self.p_max)),
+            marker="|",
+            markersize=14,
+            markeredgewidth=2.2,
+            color=colour("staged"),
+            linestyle="none",
+            label="end of a rollout stage",
+            gid="stage_switches",
+        )
+        if t_lo <= t_staged <= t_hi:
+            ax.plot(
+                [t_staged],
+                [100.0 * self.confidence],
+                marker="s",
+                markersize=13,
+                color=colour("ok" if fits else "alarm"),
+                markeredgecolor="black",
+                linestyle="none",
+                gid="target_reached_staged",
+                zorder=5,
+            )
+
+    def _stage_reached(self, knots: tuple[np.ndarray, np.ndarray, float]) -> str:
+        # " (in the 1% stage)": which stage's traffic completes the required requests.
+        _hours, requests, _rate = knots
+        needed = float(self.required_requests())
+        reached = np.flatnonzero(requests[1:] >= needed)
+        if reached.size == 0:
+            return f" (after the ramp, at {_common.format_share(self.rollout_fractions[-1])})"
+        return f" (in the {_common.format_share(self.rollout_fractions[reached[0]])} stage)"
+
+    def _draw_radar(self, subfig: Any) -> None:
+        ax = subfig.add_subplot(projection="polar")
         metrics = self.plan_metrics()
         names = [name for name, _how in RADAR_AXES]
         angles = np.linspace(0.0, 2.0 * np.pi, len(names), endpoint=False)
@@ -847,38 +975,46 @@ class ShadowModeDashboard:
             values = np.array([*m.scores, m.scores[0]])
             label = (
                 f"{m.name}: {_common.format_hours(m.hours_to_release)}"
-                f"{'' if m.meets_release_cycle else ' (over cycle)'}"
+                f"{'' if m.meets_release_cycle else ' (over the cycle)'}"
             )
-            ax.plot(closed, values, color=plan_colour, linewidth=2.0, label=label, gid=f"radar_{i}")
+            ax.plot(closed, values, color=plan_colour, linewidth=2.2, label=label, gid=f"radar_{i}")
             ax.fill(closed, values, color=plan_colour, alpha=0.10)
         ax.set_xticks(angles)
-        ax.set_xticklabels(names, fontsize=9.5, fontweight="bold")
-        ax.xaxis.set_tick_params(pad=10)  # keep the axis names off the outer ring
+        ax.set_xticklabels(names, fontsize=_TEXT_PT + 0.5, fontweight="bold")
+        ax.xaxis.set_tick_params(pad=16)  # keep the axis names off the outer ring
         ax.set_ylim(0.0, 1.0)
         ax.set_yticks([0.25, 0.5, 0.75, 1.0])
-        ax.set_yticklabels(["0.25", "0.5", "0.75", "1"], fontsize=7, color=colour("neutral"))
+        ax.set_yticklabels(["0.25", "0.5", "0.75", "1"], fontsize=_TEXT_PT, color=colour("neutral"))
+        for tick_label in ax.get_yticklabels():
+            # The plans' polygons cross the scale: a light box keeps its numbers legible.
+            tick_label.set_bbox(
+                {"boxstyle": "round,pad=0.1", "facecolor": "white", "alpha": 0.7, "lw": 0}
+            )
         ax.set_rlabel_position(45)
-        ax.set_title(
-            "Risk-vs-Velocity Radar\n(normalised scores, outer = better)", fontsize=11, pad=12
-        )
-        legend_ax.set_axis_off()
+        ax.set_title("Risk-vs-Velocity Radar", fontsize=_TITLE_PT, pad=14)
         handles, labels = ax.get_legend_handles_labels()
-        legend_ax.legend(
+        legend = subfig.legend(
             handles,
             labels,
-            loc="upper center",
-            fontsize=8,
-            ncol=1,
+            loc="outside right center",
+            fontsize=_TEXT_PT,
             title=(
-                "plan: hours to release\n"
-                "scales: safety = nines/3, velocity = 1 - hours/cycle,\n"
-                "low exposure = -log10(share)/4, sensitivity = (-log10 p_max - 1)/5"
+                "Scores from 0 (centre) to 1 (outer = better):\n"
+                "  safety: nines of confidence / 3\n"
+                "  velocity: 1 - hours to release / cycle\n"
+                "  low exposure: -log10(traffic share) / 4\n"
+                "  sensitivity: (-log10 p_max - 1) / 5\n"
+                "\n"
+                "Plans: hours to reach the target"
             ),
-            title_fontsize=8,
+            title_fontsize=_TEXT_PT,
+            alignment="left",
             frameon=False,
         )
+        legend.set_gid("radar_legend")
 
-    def _draw_sprt(self, ax: Any) -> None:
+    def _draw_sprt(self, subfig: Any) -> None:
+        ax = subfig.add_subplot()
         bounds = sprt_boundaries(self.p0, self.p1, self.alpha, self.beta)
         trace = self.sprt()
         n_errors = fixed_n_for_errors(self.p0, self.p1, self.alpha, self.beta)
@@ -892,8 +1028,8 @@ class ShadowModeDashboard:
             xs,
             ys,
             color=colour("trace"),
-            linewidth=2.2,
-            label="cumulative failures",
+            linewidth=2.4,
+            label="cumulative failures seen",
             gid="sprt_trace",
         )
         n_line = np.linspace(0.0, x_max, 200)
@@ -901,32 +1037,32 @@ class ShadowModeDashboard:
             n_line,
             bounds.rollback_line(n_line),
             color=colour("rollback"),
-            linewidth=1.8,
-            label="roll back at or above",
+            linewidth=2.0,
+            label="roll back at or above this line",
             gid="sprt_rollback",
         )
         ax.plot(
             n_line,
             bounds.promote_line(n_line),
             color=colour("promote"),
-            linewidth=1.8,
-            label="promote at or below",
+            linewidth=2.0,
+            label="promote at or below this line",
             gid="sprt_promote",
         )
         ax.axvline(
             n_errors,
             color=colour("fixed_n"),
             linestyle="--",
-            linewidth=1.4,
-            label=f"fixed-n test, same errors: {n_errors:,}",
+            linewidth=1.6,
+            label=f"fixed-n test with the same errors: {n_errors:,}",
             gid="fixed_n_errors",
         )
         ax.axvline(
             n_zero,
             color=colour("neutral"),
             linestyle=":",
-            linewidth=1.4,
-            label=f"fixed-n zero-failure (clock): {n_zero:,}",
+            linewidth=1.8,
+            label=f"fixed-n zero-failure bound (the clock): {n_zero:,}",
             gid="fixed_n_zero_failure",
         )
         decided = trace.decision != "continue"
@@ -935,18 +1071,22 @@ class ShadowModeDashboard:
                 [trace.stop_n],
                 [trace.failures_at_stop],
                 marker="*",
-                markersize=15,
+                markersize=17,
                 color=colour("promote" if trace.decision == "promote" else "rollback"),
                 markeredgecolor="black",
                 linestyle="none",
+                label=f"SPRT decides: {trace.decision} at {trace.stop_n:,}",
                 gid="sprt_stop",
+                zorder=5,
             )
         top = max(bounds.rollback_line(x_max), trace.failures_at_stop + 1.0)
         ax.set_xlim(0, x_max)
         ax.set_ylim(-0.5, top * 1.05)
         ax.xaxis.set_major_formatter(_common.count_formatter())
-        ax.set_xlabel("Requests seen n (requests)")
-        ax.set_ylabel("Cumulative failures d (failures)")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # failures are whole
+        ax.tick_params(labelsize=_TEXT_PT)
+        ax.set_xlabel("Requests seen n (requests)", fontsize=_TEXT_PT + 1)
+        ax.set_ylabel("Cumulative failures d", fontsize=_TEXT_PT + 1)
         outcome = (
             f"{trace.decision} after {trace.stop_n:,} requests"
             if decided
@@ -956,10 +1096,10 @@ class ShadowModeDashboard:
             f"Sequential validation (SPRT): {outcome}\n"
             f"$p_0$ = {self.p0:.2g}, $p_1$ = {self.p1:.2g}, "
             rf"$\alpha$ = {self.alpha:g}, $\beta$ = {self.beta:g}",
-            fontsize=11,
+            fontsize=_TITLE_PT,
         )
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
+        subfig.legend(loc="outside lower center", ncol=2, fontsize=_TEXT_PT, frameon=False)
 
     def save(self, path: str | Path, *, dpi: float = 120) -> Path:
         """Draw the figure and save it (format from the suffix, PNG by default)."""
@@ -967,6 +1107,17 @@ class ShadowModeDashboard:
 
     def _repr_png_(self) -> bytes:
         return _common.figure_png(self.figure())
+
+
+def _check_panels(panels: Any) -> tuple[str, ...]:
+    if panels is None:
+        return PANELS
+    chosen = tuple(_sequence("panels", panels))
+    if not chosen or any(name not in PANELS for name in chosen) or len(set(chosen)) < len(chosen):
+        raise InvalidInputError(
+            f"panels must name some of {', '.join(PANELS)}, each once, got {panels!r}"
+        )
+    return chosen
 
 
 def _sequence(name: str, value: Any) -> list[Any]:

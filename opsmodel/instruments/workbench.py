@@ -19,19 +19,26 @@ figure behind in pyplot.
 
 Errors raised by the passed functions (a student's unfinished function) are shown in the
 workbench, in red, instead of vanishing into the front-end's log.
+
+Controls show their whole description and value: descriptions take the width they need
+(``description_width: "initial"``) and each control is wide enough for its description
+plus its own field, since ipywidgets otherwise squeezes the field (a version menu showed
+only "v").
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import math
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from matplotlib.figure import Figure
 
 from ..ensemble import UPSTREAM_VERSIONS
+from ..rollout import DEFAULT_FRACTIONS
 from . import _common
 from .breakeven_plot import CostFunctions, OpsBreakEvenPlot
 from .ensemble_trace import EnsembleTrace
@@ -51,6 +58,16 @@ __all__ = [
 # Resolution of the PNG a workbench shows: sharp enough on a laptop screen, small enough
 # (about 100-200 kB) to redraw smoothly over the kernel's comm channel.
 _WIDGET_DPI = 90
+
+# Width estimate of widget text: JupyterLab's widget font is 13 px, and its characters
+# average under 7.5 px; the margin covers the label's padding and a checkbox's box.
+_CHAR_PX = 7.5
+_LABEL_MARGIN_PX = 24
+
+
+def _width_for(description: str, field_px: int) -> str:
+    # A control's CSS width: its description in full plus room for its own field.
+    return f"{round(len(description) * _CHAR_PX) + _LABEL_MARGIN_PX + field_px}px"
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -289,7 +306,8 @@ def _dashboard(
     p_max: float | None,
     request_rate_per_s: float | None,
     shadow_fraction: float | None,
-    stage_hours: float | None,
+    staged: bool,
+    stage_hours: float | Sequence[float] | None,
     plans: Any,
     seed: int,
 ) -> ShadowModeDashboard:
@@ -310,6 +328,7 @@ def _dashboard(
         track,
         zero_failure_sample_size=zero_failure_sample_size,
         shadow_hours=shadow_hours,
+        staged=staged,
         stage_hours=stage_hours,
         plans=plans,
         seed=seed,
@@ -326,9 +345,11 @@ def canary_figure(
     p_max: float | None = None,
     request_rate_per_s: float | None = None,
     shadow_fraction: float | None = None,
-    stage_hours: float | None = None,
+    staged: bool = True,
+    stage_hours: float | Sequence[float] | None = None,
     plans: Any = None,
     seed: int = 0,
+    panels: Sequence[str] | None = None,
 ) -> Figure:
     """The canary workbench's figure for given slider values, without widgets.
 
@@ -349,16 +370,22 @@ def canary_figure(
         Fleet request rate.
     shadow_fraction : float in (0, 1], optional
         Share of traffic mirrored.
-    stage_hours : float >= 0, optional
-        Also draw a staged rollout with stages of this length.
+    staged : bool, default True
+        Draw the staged rollout (1% -> 5% -> 25% -> 100%) on the Confidence Clock.
+    stage_hours : float >= 0 or sequence of them, optional
+        Length of each rollout stage in hours (default: the release cycle split evenly
+        over the stages).
     plans : sequence of CanaryPlan or mapping, optional
         Plans for the radar (for instance ``CanaryPlanner.canary_plans()``).
     seed : int >= 0, default 0
         Seed of the simulated SPRT sequence.
+    panels : sequence of {"clock", "radar", "sprt"}, optional
+        The dashboard's panels to draw (default all three, stacked).
 
     Returns
     -------
-    matplotlib.figure.Figure
+    InstrumentFigure
+        A matplotlib figure that a notebook cell shows as an image.
 
     Raises
     ------
@@ -373,10 +400,11 @@ def canary_figure(
         p_max=p_max,
         request_rate_per_s=request_rate_per_s,
         shadow_fraction=shadow_fraction,
+        staged=staged,
         stage_hours=stage_hours,
         plans=plans,
         seed=seed,
-    ).figure()
+    ).figure(panels)
 
 
 def canary_workbench(
@@ -384,6 +412,7 @@ def canary_workbench(
     *,
     zero_failure_sample_size: Callable[[float, float], int],
     shadow_hours: Callable[[float, float, float], float],
+    staged: bool = True,
     stage_hours: float | None = None,
     plans: Any = None,
     seed: int = 0,
@@ -396,15 +425,23 @@ def canary_workbench(
         The student's track (the sliders start at its numbers).
     zero_failure_sample_size, shadow_hours : callable
         The student's functions (the readout and the clock's marker come from them).
-    stage_hours, plans, seed
+    staged : bool, default True
+        Draw the staged rollout (1% -> 5% -> 25% -> 100%) and give its stage length a
+        slider.
+    stage_hours : float > 0, optional
+        Starting value of the stage-length slider (default: the release cycle split
+        evenly over the four stages, 42 h for a one-week cycle).
+    plans, seed
         As in :func:`canary_figure`.
 
     Returns
     -------
     ipywidgets.VBox
         Sliders "Target confidence (%)", "Failure rate p_max", "Fleet requests/s",
-        "Shadow fraction"; a readout (required requests, shadow hours against the
-        release cycle); the dashboard (``Output``); Math Peek toggles (zero-failure, SPRT).
+        "Shadow fraction" and (when staged) "Hours per rollout stage"; a readout
+        (required requests, shadow hours against the release cycle, the staged
+        rollout's hours); the dashboard (``Output``); Math Peek toggles (zero-failure,
+        SPRT).
 
     Raises
     ------
@@ -414,7 +451,7 @@ def canary_workbench(
     import ipywidgets as widgets
 
     style = {"description_width": "initial"}
-    width = widgets.Layout(width="360px")
+    width = widgets.Layout(width="440px")
     confidence = widgets.FloatSlider(
         value=round(100.0 * track.confidence, 2),
         min=80.0,
@@ -427,13 +464,13 @@ def canary_workbench(
         layout=width,
     )
 
-    def log_slider(value: float, exponents: tuple[int, int], description: str, fmt: str):
+    def log_slider(value: float, exponents: tuple[float, float], description: str, fmt: str) -> Any:
         return widgets.FloatLogSlider(
             value=value,
             base=10,
             min=exponents[0],
             max=exponents[1],
-            step=0.1,
+            step=0.05,
             description=description,
             readout_format=fmt,
             continuous_update=False,
@@ -444,6 +481,14 @@ def canary_workbench(
     p_max = log_slider(track.p_max, (-7, -1), "Failure rate p_max", ".1e")
     rate = log_slider(track.request_rate_per_s, (-1, 7), "Fleet requests/s", ",.3g")
     fraction = log_slider(track.shadow_fraction, (-5, 0), "Shadow fraction", ".2e")
+    rows = [widgets.HBox([confidence, p_max]), widgets.HBox([rate, fraction])]
+    stage = None
+    if staged:
+        # From six minutes to the whole release cycle per stage, on a log scale.
+        cycle = float(track.release_cycle_hours)
+        start = cycle / len(DEFAULT_FRACTIONS) if stage_hours is None else float(stage_hours)
+        stage = log_slider(start, (-1.0, math.log10(cycle)), "Hours per rollout stage", ".3g")
+        rows.append(widgets.HBox([stage]))
     readout = widgets.HTML()
     output = widgets.Output()
 
@@ -457,49 +502,63 @@ def canary_workbench(
                 p_max=p_max.value,
                 request_rate_per_s=rate.value,
                 shadow_fraction=min(fraction.value, 1.0),
-                stage_hours=stage_hours,
+                staged=staged,
+                stage_hours=None if stage is None else stage.value,
                 plans=plans,
                 seed=seed,
             )
             n = dashboard.required_requests()
             hours = dashboard.hours_to_target()
+            staged_hours = dashboard.staged_hours_to_target()
             _show_figure(output, dashboard.figure())
         except Exception as exc:  # shown to the student, not lost in the browser log
             readout.value = _error_html(exc)
             _show_error(output, exc)
             return
         cycle = dashboard.release_cycle_hours
-        fits = hours <= cycle
-        margin = (
-            f"{_common.format_hours(cycle - hours)} to spare"
-            if fits
-            else f"{_common.format_hours(hours - cycle)} too long"
-        )
         readout.value = (
             f"Required: <b>{n:,}</b> failure-free requests to be "
             f"{_common.format_share(dashboard.confidence)} sure that p &lt; "
             f"{dashboard.p_max:.2g}. Shadow time at "
             f"{_common.format_share(dashboard.shadow_fraction)} of "
             f"{dashboard.request_rate_per_s:,.4g} req/s: <b>{_common.format_hours(hours)}</b> "
-            f"against the {cycle:g} h release cycle: "
-            f"<b style='color:{colour('ok' if fits else 'alarm')}'>"
-            f"{'fits' if fits else 'TOO SLOW'}</b> ({margin})."
+            f"against the {cycle:g} h release cycle: {_verdict_html(hours, cycle)}."
         )
+        if staged_hours is not None:
+            ramp = " &rarr; ".join(_common.format_share(f) for f in dashboard.rollout_fractions)
+            readout.value += (
+                f"<br>Staged rollout {ramp}, {stage.value:.3g} h per stage: "
+                f"<b>{_common.format_hours(staged_hours)}</b>: "
+                f"{_verdict_html(staged_hours, cycle)}."
+            )
 
-    for control in (confidence, p_max, rate, fraction):
+    controls = [confidence, p_max, rate, fraction] + ([stage] if stage is not None else [])
+    for control in controls:
         control.observe(redraw, names="value")
     redraw()
     return widgets.VBox(
         [
             widgets.HTML(f"<h3>Canary duration: {html.escape(track.name)}</h3>"),
-            widgets.HBox([confidence, p_max]),
-            widgets.HBox([rate, fraction]),
+            *rows,
             readout,
             output,
             widgets.HBox(
                 [math_peek_toggle("zero_failure").container, math_peek_toggle("sprt").container]
             ),
         ]
+    )
+
+
+def _verdict_html(hours: float, cycle: float) -> str:
+    fits = hours <= cycle
+    margin = (
+        f"{_common.format_hours(cycle - hours)} to spare"
+        if fits
+        else f"{_common.format_hours(hours - cycle)} too long"
+    )
+    return (
+        f"<b style='color:{colour('ok' if fits else 'alarm')}'>"
+        f"{'fits' if fits else 'TOO SLOW'}</b> ({margin})"
     )
 
 
@@ -569,23 +628,31 @@ def ensemble_workbench(
 
     _common.check_callable("skew_check", skew_check)
     style = {"description_width": "initial"}
+    version_text = f"Upstream version ({track.upstream_model})"
+    # The menu's own field fits its longest option ("v1-signflip") and the arrow.
+    menu_px = round(max(len(v) for v in UPSTREAM_VERSIONS) * _CHAR_PX) + 60
     version = widgets.Dropdown(
         options=list(UPSTREAM_VERSIONS),
         value=upstream_version,
-        description=f"Upstream version ({track.upstream_model})",
+        description=version_text,
         style=style,
+        layout=widgets.Layout(width=_width_for(version_text, menu_px)),
     )
+    retrain_text = f"Retrain downstream ({track.downstream_model})"
     retrain_box = widgets.Checkbox(
         value=bool(retrain),
-        description=f"Retrain downstream ({track.downstream_model})",
+        description=retrain_text,
         style=style,
         indent=False,
+        layout=widgets.Layout(width=_width_for(retrain_text, 24)),
     )
+    check_text = "Feature-store consistency check"
     check_box = widgets.Checkbox(
         value=True,
-        description="Feature-store consistency check",
+        description=check_text,
         style=style,
         indent=False,
+        layout=widgets.Layout(width=_width_for(check_text, 24)),
     )
     consistency = widgets.HTML()
     verdict = widgets.HTML()
@@ -610,8 +677,8 @@ def ensemble_workbench(
         if summary["skewed"] is None:
             consistency.value = (
                 f"<span style='color:{colour('alarm')}'><b>Feature-store consistency "
-                "check: OFF.</b> Nothing compares the serving features with the training "
-                "ones.</span>"
+                "check: OFF.</b> Your skew_check is not run, so nothing compares the "
+                "serving features with the training ones.</span>"
             )
         else:
             ok = not summary["skewed"]
@@ -634,7 +701,9 @@ def ensemble_workbench(
     return widgets.VBox(
         [
             widgets.HTML(f"<h3>Ensemble lockdown: {html.escape(track.name)}</h3>"),
-            widgets.HBox([version, retrain_box, check_box]),
+            # Two rows: the three controls side by side are wider than a notebook.
+            widgets.HBox([version]),
+            widgets.HBox([retrain_box, check_box]),
             consistency,
             verdict,
             output,
