@@ -161,14 +161,14 @@ def manual_toil_hours(n_models, heterogeneity, params=ToilParams()):
 
 # %%
 """ # BEGIN TEST CONFIG
-points: 0.5
+points: 0
 failure_message: "With no models there is no toil: manual_toil_hours(0, h) must be 0."
 """ # END TEST CONFIG
 assert manual_toil_hours(0, 0.5, ToilParams()) == 0
 
 # %%
 """ # BEGIN TEST CONFIG
-points: 0.5
+points: 0
 failure_message: "One model has no deployment-scaling or dependency toil: only alert_hours remain."
 """ # END TEST CONFIG
 assert np.isclose(manual_toil_hours(1, 1.0, ToilParams()), ToilParams().alert_hours)
@@ -176,7 +176,7 @@ assert np.isclose(manual_toil_hours(1, 1.0, ToilParams()), ToilParams().alert_ho
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
-points: 1
+points: 1.5
 failure_message: "manual_toil_hours disagrees with the reference on your track's fleet. Check each of the three terms and the log base (log2)."
 """ # END TEST CONFIG
 from labtools.grading.checks import check_toil_on_track
@@ -185,7 +185,7 @@ assert check_toil_on_track(manual_toil_hours, TRACK)
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
-points: 0.5
+points: 1
 failure_message: "manual_toil_hours is wrong on some random fleets (other N, h and params). Use every field of params, not the defaults."
 """ # END TEST CONFIG
 from labtools.grading.checks import check_toil_random
@@ -238,7 +238,7 @@ def platform_cost_usd(n_models, params=ToilParams()):
 
 # %%
 """ # BEGIN TEST CONFIG
-points: 0.5
+points: 0
 failure_message: "With no models the platform still costs its CapEx."
 """ # END TEST CONFIG
 assert np.isclose(platform_cost_usd(0, ToilParams()), ToilParams().platform_capex_usd)
@@ -246,7 +246,7 @@ assert np.isclose(platform_cost_usd(0, ToilParams()), ToilParams().platform_cape
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
-points: 1.5
+points: 2
 failure_message: "platform_cost_usd disagrees with the reference. Upkeep is platform_hours x N x hourly_cost_usd x horizon_years, on top of platform_capex_usd."
 """ # END TEST CONFIG
 from labtools.grading.checks import check_platform_cost
@@ -294,7 +294,7 @@ def platform_roi_usd(n_models, heterogeneity, params=ToilParams()):
 
 # %%
 """ # BEGIN TEST CONFIG
-points: 0.25
+points: 0
 failure_message: "With no models there is no toil to save: the ROI is minus the platform's CapEx."
 """ # END TEST CONFIG
 assert np.isclose(platform_roi_usd(0, 0.5, ToilParams()), -ToilParams().platform_capex_usd)
@@ -302,7 +302,7 @@ assert np.isclose(platform_roi_usd(0, 0.5, ToilParams()), -ToilParams().platform
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
-points: 0.75
+points: 1
 failure_message: "platform_roi_usd disagrees with the reference: manual hours x hourly cost x horizon, minus the platform cost."
 """ # END TEST CONFIG
 from labtools.grading.checks import check_roi
@@ -344,7 +344,7 @@ def break_even_models(heterogeneity, params=ToilParams(), n_max=1_000_000):
 
 # %%
 """ # BEGIN TEST CONFIG
-points: 0.5
+points: 0
 failure_message: "With the default parameters the platform pays off: break_even_models must return a whole number (int)."
 """ # END TEST CONFIG
 _n_star = break_even_models(0.5, ToilParams())
@@ -353,29 +353,29 @@ assert isinstance(_n_star, (int, np.integer)) and 1 <= _n_star <= 1000
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
-points: 1
-failure_message: "break_even_models gives the wrong N* for your track's heterogeneity and parameters."
+points: 1.5
+failure_message: "break_even_models gives the wrong N* for your track's heterogeneity and parameters, or platform_roi_usd (1c), which N* rests on, disagrees with the reference."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_break_even_on_track
-assert check_break_even_on_track(break_even_models, TRACK)
+from labtools.grading.checks import check_break_even_on_track, check_roi
+assert check_roi(platform_roi_usd, TRACK) and check_break_even_on_track(break_even_models, TRACK)
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 1
-failure_message: "break_even_models counts an exact tie (ROI = 0) as break-even, or misses None when the platform never pays off. Use a strict > 0."
+failure_message: "break_even_models counts an exact tie (ROI = 0) as break-even, or misses None when the platform never pays off (use a strict > 0); or platform_roi_usd (1c), which N* rests on, disagrees with the reference."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_break_even_edges
-assert check_break_even_edges(break_even_models)
+from labtools.grading.checks import check_break_even_edges, check_roi
+assert check_roi(platform_roi_usd, TRACK) and check_break_even_edges(break_even_models)
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 points: 0.5
-failure_message: "break_even_models is wrong for other heterogeneities: N* should fall as h rises."
+failure_message: "break_even_models is wrong for other heterogeneities (N* should fall as h rises), or platform_roi_usd (1c), which N* rests on, disagrees with the reference."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_break_even_sweep
-assert check_break_even_sweep(break_even_models)
+from labtools.grading.checks import check_break_even_sweep, check_roi
+assert check_roi(platform_roi_usd, TRACK) and check_break_even_sweep(break_even_models)
 
 # %% [raw]
 # # END TESTS
@@ -535,14 +535,14 @@ def zero_failure_sample_size(p_max, confidence):
 
 # %%
 """ # BEGIN TEST CONFIG
-points: 0.5
+points: 0
 failure_message: "zero_failure_sample_size must return a whole number (int) of requests."
 """ # END TEST CONFIG
 assert isinstance(zero_failure_sample_size(0.01, 0.9), (int, np.integer))
 
 # %%
 """ # BEGIN TEST CONFIG
-points: 0.5
+points: 0
 failure_message: "The rule of three says about 3/p requests for 95%: your answer is far from it."
 """ # END TEST CONFIG
 assert 2_500 <= zero_failure_sample_size(0.001, 0.95) <= 3_500
@@ -550,8 +550,8 @@ assert 2_500 <= zero_failure_sample_size(0.001, 0.95) <= 3_500
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
-points: 1
-failure_message: "zero_failure_sample_size is wrong for your track's target (p_max, confidence)."
+points: 1.5
+failure_message: "zero_failure_sample_size is wrong for your track's target (p_max, confidence) or for targets next to it."
 """ # END TEST CONFIG
 from labtools.grading.checks import check_sample_size_on_track
 assert check_sample_size_on_track(zero_failure_sample_size, TRACK)
@@ -559,7 +559,7 @@ assert check_sample_size_on_track(zero_failure_sample_size, TRACK)
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
-points: 0.5
+points: 0.75
 failure_message: "zero_failure_sample_size is off by one at an exact boundary (for example p = 0.99, C = 0.9999 needs 2). Snap ratios within 1e-9 of a whole number."
 """ # END TEST CONFIG
 from labtools.grading.checks import check_sample_size_boundaries
@@ -568,7 +568,7 @@ assert check_sample_size_boundaries(zero_failure_sample_size)
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
-points: 0.5
+points: 0.75
 failure_message: "zero_failure_sample_size is wrong on some random (p_max, confidence) pairs."
 """ # END TEST CONFIG
 from labtools.grading.checks import check_sample_size_random
@@ -608,7 +608,7 @@ def shadow_hours(n_requests, request_rate_per_s, shadow_fraction=1.0):
 
 # %%
 """ # BEGIN TEST CONFIG
-points: 0.5
+points: 0
 failure_message: "3600 requests at 1 request per second, all mirrored, take one hour."
 """ # END TEST CONFIG
 assert np.isclose(shadow_hours(3600, 1.0, 1.0), 1.0)
@@ -616,7 +616,7 @@ assert np.isclose(shadow_hours(3600, 1.0, 1.0), 1.0)
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
-points: 1.5
+points: 2
 failure_message: "shadow_hours disagrees with the reference: hours = n / (rate x 3600 x fraction)."
 """ # END TEST CONFIG
 from labtools.grading.checks import check_shadow_hours
@@ -776,7 +776,7 @@ print(sprt_checkpoint, sprt_promote_max_failures, sprt_rollback_min_failures)
 
 # %%
 """ # BEGIN TEST CONFIG
-points: 0.5
+points: 0
 failure_message: "The rollback count must be larger than the promote count."
 """ # END TEST CONFIG
 assert int(sprt_rollback_min_failures) > int(sprt_promote_max_failures)
@@ -784,7 +784,7 @@ assert int(sprt_rollback_min_failures) > int(sprt_promote_max_failures)
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
-points: 1.5
+points: 2
 failure_message: "The promote/rollback failure counts disagree with the SPRT decision at the checkpoint for your track's p0 and p1."
 """ # END TEST CONFIG
 from labtools.grading.checks import check_sprt_lines
@@ -912,7 +912,7 @@ def psi(reference, current, n_bins=10):
 
 # %%
 """ # BEGIN TEST CONFIG
-points: 0.5
+points: 0
 failure_message: "A feature compared with itself has PSI 0."
 """ # END TEST CONFIG
 _x = np.linspace(0, 1, 500)
@@ -920,7 +920,7 @@ assert abs(psi(_x, _x)) < 1e-12
 
 # %%
 """ # BEGIN TEST CONFIG
-points: 0.5
+points: 0
 failure_message: "A shifted feature must have a positive PSI."
 """ # END TEST CONFIG
 assert psi(np.arange(1, 101), np.arange(31, 131), n_bins=4) > 0.1
@@ -928,7 +928,7 @@ assert psi(np.arange(1, 101), np.arange(31, 131), n_bins=4) > 0.1
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
-points: 1
+points: 1.5
 failure_message: "psi disagrees with the reference on a worked example. Check the bin edges (reference quantiles, unique), side='right', and the eps clipping."
 """ # END TEST CONFIG
 from labtools.grading.checks import check_psi_examples
@@ -937,7 +937,7 @@ assert check_psi_examples(psi)
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
-points: 1
+points: 1.5
 failure_message: "psi disagrees with the reference on random features (other sizes, shifts and n_bins)."
 """ # END TEST CONFIG
 from labtools.grading.checks import check_psi_random
@@ -990,7 +990,7 @@ def skew_check(train_features, serving_features, train_contract, serving_contrac
 
 # %%
 """ # BEGIN TEST CONFIG
-points: 0.5
+points: 0
 failure_message: "skew_check must return a dict with keys psi, max_psi, contract_ok, skewed."
 """ # END TEST CONFIG
 _f = np.random.default_rng(0).normal(size=(300, 2))
@@ -1001,7 +1001,7 @@ assert _r["skewed"] is False or _r["skewed"] == False  # noqa: E712
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
-points: 1.5
+points: 2
 failure_message: "skew_check gives the wrong PSI values or verdict on the ensemble's features (rotated upstream, sign flip, identical)."
 """ # END TEST CONFIG
 from labtools.grading.checks import check_skew_on_ensemble
@@ -1089,7 +1089,7 @@ ensemble_verdicts
 
 # %%
 """ # BEGIN TEST CONFIG
-points: 0.5
+points: 0
 failure_message: "ensemble_verdicts needs the keys 'v2' and 'v1-signflip', each a dict with silent_failure and caught_by."
 """ # END TEST CONFIG
 assert set(ensemble_verdicts) == {"v2", "v1-signflip"}
@@ -1098,7 +1098,7 @@ assert all({"silent_failure", "caught_by"} <= set(v) for v in ensemble_verdicts.
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
-points: 1.5
+points: 2
 failure_message: "At least one verdict disagrees with what the reference ensemble and skew check show for your track."
 """ # END TEST CONFIG
 from labtools.grading.checks import check_ensemble_verdicts
@@ -1176,7 +1176,7 @@ crisis_answer
 
 # %%
 """ # BEGIN TEST CONFIG
-points: 0.5
+points: 0
 failure_message: "crisis_answer is not set yet, or not in the form describe_crisis names."
 """ # END TEST CONFIG
 assert crisis_answer is not None and crisis_answer is not Ellipsis
@@ -1184,7 +1184,7 @@ assert crisis_answer is not None and crisis_answer is not Ellipsis
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
-points: 2.5
+points: 3
 failure_message: "crisis_answer disagrees with the reference analysis of your track's crisis data."
 """ # END TEST CONFIG
 from labtools.grading.checks import check_crisis_answer
