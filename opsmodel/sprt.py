@@ -37,6 +37,7 @@ __all__ = [
     "sprt_llr",
     "sprt_decision",
     "sprt_simulate",
+    "sprt_default_horizon",
     "fixed_n_for_errors",
 ]
 
@@ -185,9 +186,13 @@ class SPRTSimulation:
     promote_rate : float
         Fraction of runs that promoted.
     undecided_rate : float
-        Fraction of runs still undecided after ``max_n`` requests.
+        Fraction of runs still undecided after ``max_n`` requests. The three rates sum
+        to 1; read the other two only together with this one (an error rate measured on
+        runs that mostly never decided says nothing about the test).
     runs : int
         Number of simulated runs.
+    max_n : int
+        The horizon used: requests after which a run still undecided was stopped.
     """
 
     mean_sample_number: float
@@ -195,6 +200,27 @@ class SPRTSimulation:
     promote_rate: float
     undecided_rate: float
     runs: int
+    max_n: int
+
+    def summary(self) -> str:
+        """One line with every rate, the undecided share included, for a notebook's output.
+
+        Returns
+        -------
+        str
+            Mean sample number, rollback, promote and undecided shares, runs and horizon.
+
+        Examples
+        --------
+        >>> SPRTSimulation(1547.2, 0.031, 0.969, 0.0, 20_000, 400_000).summary()
+        'mean 1,547 requests to decide; rollback 3.1%, promote 96.9%, undecided 0.0% (20,000 runs, horizon 400,000 requests)'
+        """  # noqa: E501
+        return (
+            f"mean {self.mean_sample_number:,.0f} requests to decide; "
+            f"rollback {self.rollback_rate:.1%}, promote {self.promote_rate:.1%}, "
+            f"undecided {self.undecided_rate:.1%} "
+            f"({self.runs:,} runs, horizon {self.max_n:,} requests)"
+        )
 
 
 # ------------------------------------------------------------------------------- public API
@@ -422,7 +448,7 @@ def sprt_simulate(
     beta: float = 0.20,
     runs: int = 10_000,
     seed: int = 0,
-    max_n: int = 100_000,
+    max_n: int | None = None,
 ) -> SPRTSimulation:
     """Monte Carlo of the SPRT's error rates and mean sample number.
 
@@ -442,20 +468,25 @@ def sprt_simulate(
         Number of independent simulated canaries.
     seed : int >= 0, default 0
         Seed of ``numpy.random.default_rng``; the same seed gives the same result.
-    max_n : int >= 1, default 100_000
-        Requests after which a run still undecided is stopped.
+    max_n : int >= 1 or None, default None
+        Requests after which a run still undecided is stopped. None (the default) takes
+        :func:`sprt_default_horizon`, a horizon that scales with the rates (100 times
+        Wald's largest mean sample number), so that the test decides on every run at any
+        ``p0``, ``p1``: a fixed horizon is short for tiny rates (Edge Guardian's
+        p0 = 2e-7 needs millions of requests) and wasted on large ones.
 
     Returns
     -------
     SPRTSimulation
-        Mean sample number and the rollback, promote and undecided rates.
+        Mean sample number and the rollback, promote and undecided rates, and the
+        horizon used.
 
     Raises
     ------
     InvalidInputError
-        If ``p_true`` is outside [0, 1], ``runs`` or ``max_n`` is not an integer >= 1,
-        ``seed`` not an integer >= 0, or the SPRT parameters are invalid (see
-        :func:`sprt_boundaries`).
+        If ``p_true`` is outside [0, 1], ``runs`` is not an integer >= 1, ``max_n`` is
+        neither None nor an integer >= 1, ``seed`` not an integer >= 0, or the SPRT
+        parameters are invalid (see :func:`sprt_boundaries`).
 
     Notes
     -----
@@ -467,7 +498,10 @@ def sprt_simulate(
     for every run still undecided (vectorised), so the work is the number of failures
     before a decision, not the number of requests. Decisions are made with the same LLR
     formula as :func:`sprt_decision`. A run that has not decided within ``max_n``
-    requests is undecided and counts ``max_n`` in the mean sample number.
+    requests is undecided and counts ``max_n`` in the mean sample number; its share is
+    ``undecided_rate``, which a caller must show beside the error rates (with a horizon
+    too short for the rates, most runs end undecided and the "rollback rate" is
+    meaningless). With the default horizon no run of any lab track ends undecided.
 
     The Monte Carlo standard error of the mean sample number is the sample-number
     standard deviation over ``sqrt(runs)``; for p0 = 0.001, p1 = 0.003 it is about 4
@@ -484,14 +518,24 @@ def sprt_simulate(
     3,024 for the fixed-size test with the same error rates:
 
     >>> sim = sprt_simulate(0.001, 0.001, 0.003, runs=100_000)
-    >>> 1500 < sim.mean_sample_number < 1600, sim.rollback_rate < 0.05
-    (True, True)
+    >>> 1500 < sim.mean_sample_number < 1600, sim.rollback_rate < 0.05, sim.undecided_rate
+    (True, True, 0.0)
+
+    At tiny rates the default horizon grows with them: Edge Guardian's pair decides on
+    every run, and a regressed model is rolled back about 80% of the time (1 - beta):
+
+    >>> sim = sprt_simulate(1e-6, 2e-7, 1e-6, runs=20_000, seed=1)
+    >>> sim.undecided_rate, round(sim.rollback_rate, 2)
+    (0.0, 0.8)
     """
     p = check_real("p_true", p_true, low=0.0, high=1.0)
     bounds = sprt_boundaries(p0, p1, alpha, beta)
     n_runs = check_int("runs", runs, low=1)
     seed = check_int("seed", seed, low=0)
-    limit = check_int("max_n", max_n, low=1)
+    if max_n is None:
+        limit = sprt_default_horizon(bounds.p0, bounds.p1, bounds.alpha, bounds.beta)
+    else:
+        limit = check_int("max_n", max_n, low=1)
     rng = np.random.default_rng(seed)
 
     failures = np.zeros(n_runs, dtype=np.int64)
@@ -506,7 +550,11 @@ def sprt_simulate(
         last = position[active]
         promote_at = _promote_position(d, last, bounds)
         if p > 0.0:
-            next_failure = last + rng.geometric(p, size=active.size)
+            # Gaps beyond the horizon all mean "no failure in time"; clipping them first
+            # keeps last + gap in int64 (numpy saturates the geometric draw at 2**63 - 1
+            # for p below about 1e-19).
+            gap = np.minimum(rng.geometric(p, size=active.size), limit + 1 - last)
+            next_failure = last + gap
         else:
             next_failure = np.full(active.size, limit + 1, dtype=np.int64)  # never fails
         # The run promotes if the LLR reaches log_b on a success before the next failure.
@@ -537,7 +585,74 @@ def sprt_simulate(
         promote_rate=n_promoted / n_runs,
         undecided_rate=(n_runs - n_promoted - n_rolled_back) / n_runs,
         runs=n_runs,
+        max_n=limit,
     )
+
+
+#: The default horizon is this many times Wald's largest mean sample number.
+HORIZON_FACTOR = 100
+
+
+def sprt_default_horizon(p0: float, p1: float, alpha: float = 0.05, beta: float = 0.20) -> int:
+    """The horizon :func:`sprt_simulate` uses by default: it scales with the rates.
+
+    Parameters
+    ----------
+    p0 : float in (0, 1)
+        Failure rate under H0 (fine).
+    p1 : float in (p0, 1)
+        Failure rate under H1 (regressed).
+    alpha : float in (0, 1), default 0.05
+        Target probability of rolling back a fine model.
+    beta : float in (0, 1 - alpha), default 0.20
+        Target probability of promoting a regressed model.
+
+    Returns
+    -------
+    int
+        ``ceil(100 * E_max)`` requests, where ``E_max = -log_a * log_b / E[Z**2]`` is
+        Wald's approximation of the largest mean sample number over all true rates.
+
+    Raises
+    ------
+    InvalidInputError
+        As for :func:`sprt_boundaries`.
+
+    Notes
+    -----
+    The mean sample number is largest where the LLR has no drift, at ``p_true = slope``
+    (:attr:`SPRTBoundaries.slope`); there Wald's approximation [1]_ gives
+    ``E[N] = -log_a * log_b / E[Z**2]``, with ``Z`` the LLR step of one request
+    (``ln(p1/p0)`` with probability ``slope``, ``ln((1 - p1)/(1 - p0))`` otherwise).
+    Every other rate decides sooner on average. Wald's value ignores the overshoot of the
+    boundaries and falls short of the exact one (2,233 against 1,962 for p0 = 0.001,
+    p1 = 0.003), so the horizon is some 90 times the exact largest mean sample number,
+    not 100. The sample number has an exponential
+    tail: for a driftless walk between boundaries ``a = log_a`` and ``b = -log_b``,
+    ``P(N > t)`` falls like ``exp(-pi**2 E[Z**2] t / (2 (a + b)**2))``, so at
+    ``t = 100 E_max`` the share still undecided is about
+    ``exp(-50 pi**2 a b / (a + b)**2)``, below 1e-40 for alpha = 0.05, beta = 0.20.
+    The horizon is a guard that ends the loop; it never shapes the result at these
+    error rates. The undecided share is reported all the same.
+
+    References
+    ----------
+    .. [1] A. Wald, "Sequential tests of statistical hypotheses", Annals of Mathematical
+       Statistics 16(2), 117-186, 1945.
+
+    Examples
+    --------
+    >>> sprt_default_horizon(0.001, 0.003)
+    196223
+    >>> sprt_default_horizon(2e-7, 1e-6) > 300_000_000  # Edge Guardian: tiny rates
+    True
+    """
+    bounds = sprt_boundaries(p0, p1, alpha, beta)
+    failure_step, success_step = _llr_steps(bounds.p0, bounds.p1)
+    s = bounds.slope
+    step_second_moment = s * failure_step**2 + (1.0 - s) * success_step**2
+    largest_asn = -bounds.log_a * bounds.log_b / step_second_moment
+    return max(1, math.ceil(HORIZON_FACTOR * largest_asn))
 
 
 def _smallest_n_with_power(critical: np.ndarray, p1: float, beta: float) -> np.ndarray:

@@ -459,12 +459,20 @@ class Track:
         Part 2: requests per second reaching the model being updated.
     shadow_fraction : float in (0, 1]
         Part 2: starting share of that traffic mirrored to the shadow model.
+    max_shadow_fraction : float in (0, 1]
+        Part 2: the largest share the shadow capacity allows (mirroring runs the model a
+        second time). At this cap shadow mode alone misses the release cycle on every
+        track, so a plan needs live stages (see :mod:`opsmodel.canary_planner`).
     p_max : float in (0, 1)
         Part 2: the failure rate the shadow test must rule out.
     confidence : float in (0, 1)
         Part 2: the Safety Lead's confidence target.
     release_cycle_hours : float > 0, default 168.0
         Part 2: the release cycle the shadow window must fit in (one week).
+    live_failure_budget : float >= 0
+        Part 2: the Safety Lead's limit on live exposure, in expected failures reaching
+        users before the target is met if the new model fails at exactly ``p_max``
+        (``p_max * live requests``).
     p0, p1 : float in (0, 1), p1 > p0
         Part 2: Wald's SPRT pair, failure rate of a fine model (H0) and of a regressed
         one (H1).
@@ -502,9 +510,11 @@ class Track:
     # Part 2
     request_rate_per_s: float
     shadow_fraction: float
+    max_shadow_fraction: float
     p_max: float
     confidence: float
     release_cycle_hours: float = _ONE_WEEK_HOURS
+    live_failure_budget: float
     p0: float
     p1: float
     # Part 3
@@ -539,10 +549,16 @@ class Track:
             "shadow_fraction", self.shadow_fraction, low=0.0, high=1.0, low_open=True
         )
         _set(self, "shadow_fraction", fraction)
+        cap = check_real(
+            "max_shadow_fraction", self.max_shadow_fraction, low=0.0, high=1.0, low_open=True
+        )
+        _set(self, "max_shadow_fraction", cap)
         _set(self, "p_max", check_probability("p_max", self.p_max))
         _set(self, "confidence", check_probability("confidence", self.confidence))
         cycle = check_real("release_cycle_hours", self.release_cycle_hours, low=0.0, low_open=True)
         _set(self, "release_cycle_hours", cycle)
+        budget = check_real("live_failure_budget", self.live_failure_budget, low=0.0)
+        _set(self, "live_failure_budget", budget)
         p0 = check_probability("p0", self.p0)
         p1 = check_probability("p1", self.p1)
         if not p1 > p0:
@@ -620,12 +636,21 @@ _CLOUD_TITAN = Track(
     ),
     # One customer's 70B endpoint: about 25 requests/s (a large customer's chat traffic).
     request_rate_per_s=25.0,
-    # Mirroring a 70B request doubles its GPU cost: finance allows 0.05% to start.
-    shadow_fraction=0.0005,
+    # Mirroring a 70B request doubles its GPU cost, and the shadow copies of all 50
+    # versions share one spare GPU pool: finance funds 0.005% of this endpoint's traffic
+    # to start (4.5 requests an hour; 665.6 h for the target)...
+    shadow_fraction=5.0e-5,
+    # ...and the pool can give it at most 0.018% (16.2 requests an hour): 184.9 h, still
+    # over the week.
+    max_shadow_fraction=1.8e-4,
     # The mission plan's Lock: "95% confident ... a '1-in-1,000' edge case".
     p_max=1.0e-3,
     confidence=0.95,
     release_cycle_hours=_ONE_WEEK_HOURS,
+    # One harmful answer reaching a customer's user, expected, if the new version is as
+    # bad as the 1-in-1,000 bar (1,000 live requests). Live traffic then has to supply at
+    # most a third of the 2,995 requests: go live after about 122 h of shadow at the cap.
+    live_failure_budget=1.0,
     # SPRT on every track: H1 is the failure rate the shadow test must rule out (p1 =
     # p_max), H0 today's model, here four times better (the spec's example uses 3x). The
     # ratio differs by track (4, 5, 2, 3), so the SPRT's failure-count lines do too.
@@ -683,12 +708,19 @@ _EDGE_GUARDIAN = Track(
     ),
     # 500,000 vehicles x 10 Hz perception x about 5% on the road at any moment.
     request_rate_per_s=250_000.0,
-    # Shadow inference runs on spare compute in 1 vehicle in 10,000 (a 50-car cohort).
-    shadow_fraction=1.0e-4,
+    # Shadow inference needs a spare accelerator, which only development cars carry: 6 of
+    # the 500,000 vehicles are free to start (1.2e-5 of the frames; 426.4 h)...
+    shadow_fraction=1.2e-5,
+    # ...15 at most (3e-5; 170.6 h, just over the week).
+    max_shadow_fraction=3.0e-5,
     # A missed detection per frame must be ruled out at one in a million, at 99%.
     p_max=1.0e-6,
     confidence=0.99,
     release_cycle_hours=_ONE_WEEK_HOURS,
+    # The strictest budget: half an expected missed detection on public roads (500,000
+    # live frames at the bar). Nearly all evidence must come from shadow: go live after
+    # 152 h at the cap, in the last 16 hours of the week.
+    live_failure_budget=0.5,
     # Today's perception stack is five times below the bar (a mature model).
     p0=2.0e-7,
     p1=1.0e-6,
@@ -741,12 +773,19 @@ _MOBILE_NOMAD = Track(
     ),
     # About 100,000 glasses translating a few signs a day: about 5 requests/s.
     request_rate_per_s=5.0,
-    # The shadow translation runs on 1% of devices (battery).
-    shadow_fraction=0.01,
+    # Running a second translation model drains the glasses' battery, so the shadow runs
+    # only on the internal dogfood program: 10 of about 100,000 glasses to start (0.01%;
+    # 639.4 h)...
+    shadow_fraction=1.0e-4,
+    # ...32 at most (0.032%; 199.8 h).
+    max_shadow_fraction=3.2e-4,
     # A wrong translation in 1 in 500 requests is the regression to rule out, at 90%.
     p_max=2.0e-3,
     confidence=0.90,
     release_cycle_hours=_ONE_WEEK_HOURS,
+    # A wrong sign translation annoys but rarely harms: 1.2 expected (600 live requests),
+    # half of the 1,151 needed. Going live after 93 to 166 h of shadow at the cap works.
+    live_failure_budget=1.2,
     # Translation quality today is only twice better than the bar: a hard SPRT.
     p0=1.0e-3,
     p1=2.0e-3,
@@ -815,12 +854,19 @@ _TINY_PIONEER = Track(
     # 2 million earbuds x about 20 wake-word events a day is about 460 events/s; only
     # opted-in diagnostic uploads (about 0.1%) reach the evaluator: 0.5 events/s.
     request_rate_per_s=0.5,
-    # Running two models doubles power against the 1 mW budget: 5% of devices to start.
+    # Running two models doubles power against the 1 mW budget: 5% of devices to start
+    # (511.7 h)...
     shadow_fraction=0.05,
+    # ...and the battery team allows at most 12% (213.2 h).
+    max_shadow_fraction=0.12,
     # A missed wake word in 1 in 10,000 events, ruled out at 99%.
     p_max=1.0e-4,
     confidence=0.99,
     release_cycle_hours=_ONE_WEEK_HOURS,
+    # A missed wake word only makes the user repeat it: 2 expected (20,000 live events).
+    # Traffic is so thin that the live ladder itself takes days: with one-day stages, go
+    # live after 56 to 101 h of shadow at the cap; with longer stages, sooner.
+    live_failure_budget=2.0,
     # The wake-word detector misses about 1 in 30,000 today, three times below the bar.
     p0=1.0e-4 / 3,
     p1=1.0e-4,
@@ -964,8 +1010,9 @@ def describe_track(track: Track | str) -> str:
         f"${p.platform_capex_usd:,.0f} + {p.platform_hours:g} h per model.",
         f"Part 2 shadow test: rule out p_max = {t.p_max:g} at {t.confidence:.0%} confidence; "
         f"{t.request_rate_per_s:,g} requests/s reach the model, shadow fraction "
-        f"{t.shadow_fraction:g}; release cycle {t.release_cycle_hours:g} h; "
-        f"SPRT p0 = {t.p0:g}, p1 = {t.p1:g}.",
+        f"{t.shadow_fraction:g} (capacity allows up to {t.max_shadow_fraction:g}); release "
+        f"cycle {t.release_cycle_hours:g} h; live failure budget {t.live_failure_budget:g} "
+        f"expected failures; SPRT p0 = {t.p0:g}, p1 = {t.p1:g}.",
         f"Part 3 ensemble: {t.upstream_model} -> {t.downstream_model} (seed {t.ensemble_seed}).",
     ]
     # The first line is the title; the rest wrap for a notebook's output width.

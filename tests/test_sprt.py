@@ -4,7 +4,9 @@ Independent references: the closed-form boundaries (ln 16 and ln(0.2/0.95) for t
 alpha = 0.05, beta = 0.20), the LLR written with ``math.log`` of ratios (the code uses
 ``log1p``), a plain request-by-request walk with ``sprt_decision``, the *exact* operating
 characteristics by dynamic programming over (requests, failures) (the spec's mean sample
-numbers 1,547 under H0 and 1,702 under H1), and a brute-force scan over n of the exact
+numbers 1,547 under H0 and 1,702 under H1), the same exact characteristics by a dynamic
+programme over failures (fast enough for Edge Guardian's millions of requests), Wald's
+likelihood-ratio bounds on the error rates, and a brute-force scan over n of the exact
 binomial test for the fixed sample size (the spec's 3,024).
 """
 
@@ -15,11 +17,13 @@ import math
 import time
 from decimal import Decimal, localcontext
 from fractions import Fraction
+from functools import cache
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.signal import lfilter
 from scipy.stats import binom
 
 from opsmodel.sprt import (
@@ -28,11 +32,19 @@ from opsmodel.sprt import (
     fixed_n_for_errors,
     sprt_boundaries,
     sprt_decision,
+    sprt_default_horizon,
     sprt_llr,
     sprt_simulate,
 )
+from opsmodel.tracks import TRACKS
 
 P0, P1 = 0.001, 0.003
+ALPHA, BETA = 0.05, 0.20
+#: Monte Carlo runs of the per-track tests, and the band in standard errors: 4.5 SE is a
+#: two-sided miss of about 7e-6 per comparison, so some thirty comparisons stay far from a
+#: false alarm while a real bias of a few SE would show.
+RUNS = 100_000
+Z = 4.5
 
 
 def _llr_plain(d: int, n: int, p0: float, p1: float) -> float:
@@ -69,6 +81,90 @@ def _exact_operating_characteristics(
             else:
                 alive[d] = mass
     return first, math.sqrt(second - first * first), rollback
+
+
+@cache
+def _exact_by_failures(
+    p: float, p0: float, p1: float, alpha: float = ALPHA, beta: float = BETA
+) -> tuple[float, float, float, float]:
+    """(mean sample number, its sd, rollback probability, mass left), exactly, per failure.
+
+    Between failures the LLR only falls, so with d failures the test is alive on the
+    requests n up to ``hi(d)``, the last n with LLR(d, n) > log_b, and promotes at
+    ``hi(d) + 1`` if no failure comes first; a failure can only roll back. ``q[k]`` is the
+    probability that the d-th failure came at request ``start + k`` with the test still
+    running. The chance of the next failure at m > n is ``q(n) (1 - p)**(m - n - 1) p``,
+    a geometric convolution, i.e. the recursion ``u(m) = (1 - p) u(m - 1) + q(m - 1)``
+    (``scipy.signal.lfilter``). Works on the failure count, so Edge Guardian's millions of
+    requests take a few dozen steps. Boundaries are found with the plain ``math.log`` LLR,
+    independently of the module's ``log1p`` form.
+    """
+    log_a = math.log((1 - beta) / alpha)
+    log_b = math.log(beta / (1 - alpha))
+    g1 = math.log(p1 / p0)
+    s = math.log((1 - p1) / (1 - p0))
+
+    def llr(d: int, n: int) -> float:
+        return d * g1 + (n - d) * s
+
+    def last_alive(d: int) -> int:  # largest n >= d with LLR(d, n) > log_b
+        n = max(d, d + math.floor((log_b - d * g1) / s))
+        while llr(d, n + 1) > log_b:
+            n += 1
+        while llr(d, n) <= log_b:
+            n -= 1
+        return n
+
+    def last_rollback(d: int) -> int:  # largest m >= d with LLR(d, m) >= log_a, or d - 1
+        if llr(d, d) < log_a:
+            return d - 1
+        m = d + math.floor((log_a - d * g1) / s)
+        while llr(d, m + 1) >= log_a:
+            m += 1
+        while m >= d and llr(d, m) < log_a:
+            m -= 1
+        return m
+
+    start, q, d = 0, np.array([1.0]), 0
+    first = second = rollback = 0.0
+    while q.sum() > 1e-13:
+        hi = last_alive(d)
+        q = np.concatenate([q, np.zeros(hi - (start + q.size - 1))])
+        u = lfilter([1.0], [1.0, -(1.0 - p)], q)  # u[k]: request start + k + 1
+        promote_mass = (1.0 - p) * u[-1]  # no failure up to hi + 1
+        first += (hi + 1) * promote_mass
+        second += (hi + 1) ** 2 * promote_mass
+        u *= p  # the (d + 1)-th failure at request start + k + 1
+        cut = max(0, min(u.size, last_rollback(d + 1) - start))
+        if cut:
+            at = np.arange(start + 1, start + 1 + cut, dtype=float)
+            rollback += u[:cut].sum()
+            first += at @ u[:cut]
+            second += (at**2) @ u[:cut]
+        q, start, d = u[cut:], start + 1 + cut, d + 1
+    return first, math.sqrt(second - first * first), rollback, float(q.sum())
+
+
+def _wald_bands(p0: float, p1: float, alpha: float = ALPHA, beta: float = BETA):
+    """Bounds on the true rollback probabilities at p0 and at p1 (Wald's identity).
+
+    At a rollback the LLR lies in [log_a, log_a + ln(p1/p0)) (it jumps by one failure
+    step past the boundary); at a promotion in (log_b + ln((1-p1)/(1-p0)), log_b]. Changing
+    the measure, ``alpha' = E1[exp(-LLR); rollback]`` and ``beta' = E0[exp(LLR); promote]``,
+    so with A = (1 - beta)/alpha and B = beta/(1 - alpha):
+
+    - ``(1 - beta') / (A p1/p0) < alpha' <= (1 - beta') / A <= alpha / (1 - beta)``;
+    - ``(1 - alpha') B (1-p1)/(1-p0) < beta' <= (1 - alpha') B <= beta / (1 - alpha)``.
+
+    Using the outer bounds of the other error gives bands for each rate alone:
+    (low, high) for the rollback probability at p0 (alpha') and at p1 (1 - beta').
+    """
+    a_inv, b = alpha / (1 - beta), beta / (1 - alpha)
+    beta_hi = b
+    alpha_hi = a_inv
+    beta_lo = (1 - alpha_hi) * b * (1 - p1) / (1 - p0)
+    alpha_lo = (1 - beta_hi) * a_inv * p0 / p1
+    return (alpha_lo, alpha_hi), (1 - beta_hi, 1 - beta_lo)
 
 
 # --- boundaries ---------------------------------------------------------------------------------
@@ -240,6 +336,110 @@ def test_hundred_thousand_runs_well_under_a_second() -> None:
     assert time.perf_counter() - start < 1.0  # measured about 0.03 s
 
 
+# --- every track, with the default arguments ------------------------------------------------------
+
+TRACK_LIST = list(TRACKS.values())
+
+
+def test_the_failure_dynamic_programme_agrees_with_the_request_one() -> None:
+    # Two exact methods, two different recursions: they agree to rounding.
+    for p in (P0, P1):
+        mean, sd, rollback = _exact_operating_characteristics(p, P0, P1, ALPHA, BETA)
+        mean2, sd2, rollback2, left = _exact_by_failures(p, P0, P1)
+        assert left < 1e-12
+        assert mean2 == pytest.approx(mean, rel=1e-9)
+        assert sd2 == pytest.approx(sd, rel=1e-7)
+        assert rollback2 == pytest.approx(rollback, rel=1e-9)
+
+
+@pytest.mark.parametrize("track", TRACK_LIST, ids=lambda t: t.key)
+def test_exact_error_rates_lie_in_walds_bands(track) -> None:
+    (a_lo, a_hi), (r_lo, r_hi) = _wald_bands(track.p0, track.p1)
+    alpha_exact = _exact_by_failures(track.p0, track.p0, track.p1)[2]
+    power_exact = _exact_by_failures(track.p1, track.p0, track.p1)[2]
+    assert a_lo < alpha_exact <= a_hi
+    assert r_lo < power_exact <= r_hi
+    # The bands themselves: 1 - beta' within [0.789, 0.803] on every track (beta = 0.2).
+    assert 0.789 < r_lo and r_hi < 0.803
+
+
+@pytest.mark.parametrize("track", TRACK_LIST, ids=lambda t: t.key)
+def test_rollback_rate_is_near_one_minus_beta_at_p1_on_every_track(track) -> None:
+    # The issue: Edge Guardian rolled back 0.4% of regressed canaries (99.5% undecided at
+    # the old fixed 100,000-request horizon). With the default arguments every run decides
+    # and the rollback rate sits in Wald's band around 1 - beta = 0.8, widened by Z
+    # binomial standard errors of RUNS runs.
+    sim = sprt_simulate(track.p1, track.p0, track.p1, runs=RUNS, seed=3)
+    _, (low, high) = _wald_bands(track.p0, track.p1)
+    se = math.sqrt(0.8 * 0.2 / RUNS)  # about 0.0013
+    assert sim.undecided_rate == 0.0
+    assert low - Z * se <= sim.rollback_rate <= high + Z * se
+
+
+@pytest.mark.parametrize("track", TRACK_LIST, ids=lambda t: t.key)
+def test_rollback_rate_is_near_alpha_at_p0_on_every_track(track) -> None:
+    sim = sprt_simulate(track.p0, track.p0, track.p1, runs=RUNS, seed=4)
+    (low, high), _ = _wald_bands(track.p0, track.p1)
+    se = math.sqrt(high * (1 - high) / RUNS)  # the largest SE in the band, about 0.0008
+    assert sim.undecided_rate == 0.0
+    assert low - Z * se <= sim.rollback_rate <= high + Z * se
+
+
+@pytest.mark.parametrize("track", TRACK_LIST, ids=lambda t: t.key)
+@pytest.mark.parametrize("which", ["p0", "p1"])
+def test_simulation_matches_the_exact_operating_characteristics_on_every_track(
+    track, which: str
+) -> None:
+    p = getattr(track, which)
+    mean, sd, rollback, left = _exact_by_failures(p, track.p0, track.p1)
+    assert left < 1e-12
+    sim = sprt_simulate(p, track.p0, track.p1, runs=RUNS, seed=5)
+    assert sim.undecided_rate == 0.0
+    assert abs(sim.rollback_rate - rollback) <= Z * math.sqrt(rollback * (1 - rollback) / RUNS)
+    assert abs(sim.mean_sample_number - mean) <= Z * sd / math.sqrt(RUNS)
+
+
+def test_the_old_fixed_horizon_left_edge_guardian_undecided() -> None:
+    # The bug, kept visible: at max_n = 100,000 almost no Edge Guardian run decides (the
+    # exact mean sample number is about 2.9 million), and the undecided share says so.
+    t = TRACKS["edge_guardian"]
+    sim = sprt_simulate(t.p1, t.p0, t.p1, runs=2000, seed=1, max_n=100_000)
+    assert sim.undecided_rate > 0.95 and sim.max_n == 100_000
+    assert "undecided 9" in sim.summary()
+
+
+def test_default_horizon_is_a_hundred_times_walds_largest_mean_sample_number() -> None:
+    # By hand: at zero drift, E[N] = -log_a log_b / E[Z^2], with the drift-free rate
+    # s = g0 / (g1 + g0) (g1 = ln 3, g0 = ln(0.999/0.997)) taking the failure step.
+    g1, g0 = math.log(3), math.log(0.999 / 0.997)
+    s = g0 / (g1 + g0)
+    largest = math.log(16) * -math.log(4 / 19) / (s * g1**2 + (1 - s) * g0**2)
+    assert largest == pytest.approx(1962.2, abs=0.1)
+    assert sprt_default_horizon(P0, P1) == math.ceil(100 * largest)
+    # Wald's approximation ignores the overshoot and so falls short of the exact mean at
+    # the drift-free rate (2,233 here), but the horizon is still over 80 times that mean.
+    exact_at_s = _exact_by_failures(s, P0, P1)[0]
+    assert largest < exact_at_s < sprt_default_horizon(P0, P1) / 80
+    assert sprt_simulate(P0, P0, P1, runs=10).max_n == sprt_default_horizon(P0, P1)
+
+
+@pytest.mark.parametrize("p_true", [0.0, 1e-300, 1e-19])
+def test_tiny_true_rates_promote_without_overflow(p_true: float) -> None:
+    # numpy saturates geometric draws at 2**63 - 1 for tiny p: the gap is clipped first.
+    n = 1
+    while sprt_decision(0, n, P0, P1) != "promote":
+        n += 1
+    sim = sprt_simulate(p_true, P0, P1, runs=1000)
+    assert (sim.promote_rate, sim.mean_sample_number) == (1.0, float(n))
+
+
+def test_summary_names_every_share() -> None:
+    sim = sprt_simulate(P1, P0, P1, runs=1000, seed=2)
+    text = sim.summary()
+    for word in ("rollback", "promote", "undecided", "1,000 runs"):
+        assert word in text
+
+
 # --- fixed n -------------------------------------------------------------------------------------
 
 
@@ -373,6 +573,7 @@ def test_llr_shapes_must_broadcast() -> None:
         ({"seed": None}, "seed"),
         ({"max_n": 0}, "max_n"),
         ({"max_n": "10"}, "max_n"),
+        ({"max_n": 2.5}, "max_n"),
     ],
 )
 def test_bad_simulation_arguments(kwargs: dict, name: str) -> None:
@@ -388,3 +589,12 @@ def test_sprt_simulate_takes_the_spec_signature_positionally() -> None:
         p_true=0.001, p0=0.001, p1=0.003, alpha=0.05, beta=0.20, runs=500, seed=7, max_n=50_000
     )
     assert positional == named and positional.runs == 500
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    import opsmodel.sprt as module
+
+    result = doctest.testmod(module)
+    assert result.attempted >= 15 and result.failed == 0

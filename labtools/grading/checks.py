@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from opsmodel import crises, ensemble, skew, sprt, toil
+from opsmodel.canary_planner import MAX_ITERATIONS, PlanOutcome, evaluate_plan
 from opsmodel.population_stability import psi as ref_psi
 from opsmodel.sample_size import zero_failure_sample_size as ref_sample_size
 from opsmodel.shadow import shadow_hours as ref_shadow_hours
@@ -156,25 +157,10 @@ def check_break_even_sweep(break_even_models: Callable) -> bool:
 
 
 def check_sample_size_on_track(zero_failure_sample_size: Callable, track_name: str) -> bool:
-    """The track's own (p_max, confidence) target and the targets next to it.
-
-    A track's target may be a public example's (Cloud Titan's is the rule of three's), so the
-    neighbours (half and twice the rate, half the risk left) keep a function that is right
-    only on the public inputs from earning this case.
-    """
+    """The track's own (p_max, confidence) target."""
     t = get_track(track_name)
-    risk = 1.0 - t.confidence
-    targets = [
-        (t.p_max, t.confidence),
-        (t.p_max / 2, t.confidence),
-        (2 * t.p_max, t.confidence),
-        (t.p_max, 1.0 - risk / 2),
-    ]
-    for p, c in targets:
-        answer = zero_failure_sample_size(p, c)
-        if not (_is_whole(answer) and int(answer) == ref_sample_size(p, c)):
-            return False
-    return True
+    answer = zero_failure_sample_size(t.p_max, t.confidence)
+    return _is_whole(answer) and int(answer) == ref_sample_size(t.p_max, t.confidence)
 
 
 def check_sample_size_boundaries(zero_failure_sample_size: Callable) -> bool:
@@ -211,18 +197,46 @@ def check_shadow_hours(shadow_hours: Callable, track_name: str) -> bool:
     return all(_close(shadow_hours(n, r, f), ref_shadow_hours(n, r, f)) for n, r, f in cases)
 
 
-def check_canary_plan(plan: Mapping[str, Any], track_name: str) -> bool:
-    """The chosen plan's fraction meets the target within the cycle, in at most 10 tries."""
+def reference_canary_outcome(plan: Any, track_name: str) -> PlanOutcome | None:
+    """The reference outcome of a submitted plan dict, or None when the dict is malformed.
+
+    Only the plan's knobs are read (``shadow_fraction`` and ``staged``, which is None,
+    missing, or a mapping of ``start_hours``, ``stage_hours``, ``fractions``); the
+    timeline, live exposure and feasibility are recomputed with the reference sample size
+    and shadow hours, never taken from the dict. For the ledger's numbers as well.
+    """
     t = get_track(track_name)
     try:
         fraction = float(plan["shadow_fraction"])
+        staged = plan.get("staged")
+        return evaluate_plan(
+            t,
+            shadow_fraction=fraction,
+            staged=staged,
+            zero_failure_sample_size=ref_sample_size,
+            shadow_hours=ref_shadow_hours,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def check_canary_plan(plan: Mapping[str, Any], track_name: str) -> bool:
+    """The plan meets the target within the cycle, the shadow capacity and the live budget.
+
+    Re-evaluated with the reference functions (:func:`reference_canary_outcome`), so a
+    wrong sample size or shadow-hours function does not turn an infeasible plan feasible,
+    and a plan found with them is not punished twice. The plan must have been found in at
+    most 10 tries. The track's starting plan (its ``shadow_fraction``, shadow only) is
+    infeasible on every track by design, so the untouched cell earns nothing.
+    """
+    try:
         iteration = int(plan["iteration"])
     except (KeyError, TypeError, ValueError):
         return False
-    if not (0.0 < fraction <= 1.0) or not (1 <= iteration <= 10):
+    if not 1 <= iteration <= MAX_ITERATIONS:
         return False
-    needed = ref_sample_size(t.p_max, t.confidence)
-    return ref_shadow_hours(needed, t.request_rate_per_s, fraction) <= t.release_cycle_hours
+    outcome = reference_canary_outcome(plan, track_name)
+    return outcome is not None and outcome.feasible
 
 
 def _first_failure_count(n: int, t: Any, decision: str) -> int | None:
