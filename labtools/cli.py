@@ -7,13 +7,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from labtools.paths import DIST
+from labtools.paths import DIST, NOTEBOOK_NAME
 
 __all__ = ["main"]
 
 
 def _build(args: argparse.Namespace) -> int:
     from labtools.build.pipeline import build
+    from labtools.grading.audit import AuditFailed, format_table
 
     try:
         result = build(
@@ -22,10 +23,16 @@ def _build(args: argparse.Namespace) -> int:
             execute=not args.no_execute,
             pdf=not args.no_pdf,
             roster=args.roster,
+            audit=not args.no_audit,
         )
     except ValueError as exc:  # a bad roster: every bad row is named
         print(f"ops-lab build: {exc}", file=sys.stderr)
         return 2
+    except AuditFailed as exc:  # points for nothing: the table and every failure
+        print(f"ops-lab build: {exc}", file=sys.stderr)
+        return 1
+    if result.audit is not None:
+        print(f"impostor audit (points earned, max over tracks):\n{format_table(result.audit)}")
     print(f"student release:   {result.student_zip}")
     print(f"autograder zip:    {result.autograder_zip}")
     print(f"solutions:         {result.solution_notebook}")
@@ -84,6 +91,29 @@ def _selfcheck(args: argparse.Namespace) -> int:
     return 1 if wrong else 0
 
 
+def _audit(args: argparse.Namespace) -> int:
+    from labtools.grading.audit import failure_lines, format_table, run_audit
+
+    source = args.dist / "autograder" / "source"
+    solution = args.dist / "solutions" / NOTEBOOK_NAME
+    release = args.dist / "student" / NOTEBOOK_NAME
+    missing = [str(p) for p in (source / "ops_lab.json", solution, release) if not p.exists()]
+    if missing:
+        print(
+            f"ops-lab audit: no build in {args.dist} (run ops-lab build): {missing}",
+            file=sys.stderr,
+        )
+        return 2
+    report = run_audit(
+        source, solution, release, tracks=args.track or None, questions=args.question or None
+    )
+    print(format_table(report))
+    wrong = report.failures()
+    print(failure_lines(wrong))
+    print(f"impostor audit {'FAILED' if wrong else 'passed'} in {report.elapsed_s:.1f} s")
+    return 1 if wrong else 0
+
+
 def _written_pdf(args: argparse.Namespace) -> int:
     from labtools.build.written_pdf import notebook_to_pdf
 
@@ -112,7 +142,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="CSV with columns student (email or id) and track: grade each student on the "
         "track assigned to them (see README)",
     )
+    p.add_argument(
+        "--no-audit", action="store_true", help="skip the impostor audit of the autograder"
+    )
     p.set_defaults(run=_build)
+
+    p = sub.add_parser(
+        "audit",
+        help="grade the built autograder on the untouched scaffold and on impostors of every "
+        "graded function: nothing may earn a point",
+    )
+    p.add_argument("--dist", type=Path, default=DIST)
+    p.add_argument("--track", action="append", help="only this track (repeatable)")
+    p.add_argument("--question", action="append", help="only this question (repeatable)")
+    p.set_defaults(run=_audit)
 
     p = sub.add_parser("selfcheck", help="build, then grade the sample submissions")
     p.add_argument("--dist", type=Path, default=DIST)

@@ -9,10 +9,17 @@ import pytest
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory):
-    """A fresh build into a temporary dist (committed files untouched, no PDF, no run)."""
+    """A fresh build into a temporary dist (committed files untouched, no PDF, no run, no
+    impostor audit: tests/test_impostor_audit.py runs that on this build)."""
     from labtools.build.pipeline import build
 
-    return build(tmp_path_factory.mktemp("dist"), write_committed=False, execute=False, pdf=False)
+    return build(
+        tmp_path_factory.mktemp("dist"),
+        write_committed=False,
+        execute=False,
+        pdf=False,
+        audit=False,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,10 @@ Everything else goes to ``dist/``:
 - ``dist/grading/``: the TA guide, the Gradescope rubric text and the written-prompts PDF;
 - ``dist/nbgrader/``: the nbgrader course (source notebook with nbgrader metadata, support
   package, ``nbgrader_config.py``).
+
+Before the slow optional steps, the impostor audit (:mod:`labtools.grading.audit`) grades the
+built autograder on the untouched scaffold and on impostors of every graded function: the
+build fails if any of them earns a point.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 
@@ -47,6 +52,9 @@ from labtools.rubric import (
     render_ta_guide,
 )
 
+if TYPE_CHECKING:
+    from labtools.grading.audit import AuditReport
+
 __all__ = ["BuildResult", "build", "stale_generated_files", "README_TABLE_MARKERS"]
 
 README = REPO / "README.md"
@@ -66,6 +74,7 @@ class BuildResult:
     executed_solution: Path | None = None
     prompts_pdf: Path | None = None
     nbgrader_course: Path | None = None  # dist/nbgrader: the nbgrader course
+    audit: AuditReport | None = None  # the impostor audit of the built autograder
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
@@ -131,11 +140,14 @@ def build(
     execute: bool = True,
     pdf: bool = True,
     roster: Path | None = None,
+    audit: bool = True,
 ) -> BuildResult:
     """Build every artefact; see the module docstring for where each goes.
 
     ``roster`` (a CSV of student -> track, :mod:`labtools.grading.roster`) binds tracks to
-    students: it goes into the autograder and the nbgrader course.
+    students: it goes into the autograder and the nbgrader course. ``audit`` runs the
+    impostor audit (:func:`labtools.grading.audit.run_audit`, about half a minute), which
+    raises :class:`~labtools.grading.audit.AuditFailed` if anything earns points for nothing.
     """
     checked_roster = load_roster(roster) if roster is not None else None
     timings: dict[str, float] = {}
@@ -186,6 +198,13 @@ def build(
     if checked_roster is not None:
         shutil.copy2(roster, result.nbgrader_course / ROSTER_FILE)
     timings["nbgrader_course"] = time.perf_counter() - t0
+    if audit:
+        from labtools.grading.audit import check_report, run_audit
+
+        t0 = time.perf_counter()
+        result.audit = run_audit(source, solution, student_dir / NOTEBOOK_NAME)
+        timings["impostor_audit"] = time.perf_counter() - t0
+        check_report(result.audit)
     if pdf:
         t0 = time.perf_counter()
         result.prompts_pdf = notebook_to_pdf(
@@ -206,7 +225,7 @@ def stale_generated_files(dist: Path) -> list[str]:
 
     Builds without touching the committed files, then compares normalised texts.
     """
-    result = build(dist, write_committed=False, execute=False, pdf=False)
+    result = build(dist, write_committed=False, execute=False, pdf=False, audit=False)
     stale = []
     pairs = [
         (STUDENT_NOTEBOOK, result.student_dir / NOTEBOOK_NAME),

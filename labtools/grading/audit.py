@@ -1,0 +1,805 @@
+"""Nothing for nothing: the impostor audit of a built autograder.
+
+For each track, the solution notebook runs once, cell by cell, in IPython's shell in this
+process, with the sandbox's own kernel side installed (so results cross as the sandbox's JSON),
+planned by the grader's :func:`~labtools.grading.harness.plan_cells` and with the grader's
+snapshot at each question's check (:func:`~labtools.grading.codec.snapshot_code`). Then each
+question is graded by the grader's own :func:`~labtools.grading.test_runner.student_namespace`
+and :func:`~labtools.grading.test_runner.run_question`, with the built test files (hidden cases
+included), on submissions that must earn nothing:
+
+- **scaffold**: the notebook's globals put back as they were before the question's answer
+  cells (values copied deeply, so a later cell's mutation does not leak back), the release's
+  scaffold of those cells run in their place, then the cells up to the question's check;
+- **impostors** of each graded function, defined in the shell and put in place of the function
+  at its own question's snapshot and at every later question whose tests call it, directly or
+  through another graded function (``skew_check`` calls ``psi``): the constants 0, 1, -1, 0.0
+  and 1.0; each answer a public case expects of the function; the reference's answer with the
+  right type and a wrong value (x 1.01, + 1); the reference on another track's parameters
+  (ignoring the given ones; for functions with track parameters); a function that raises; and
+  one that returns the reference's answer exactly on the inputs the public cases give it (read
+  by running the public cases with a recorder) and a wrong one elsewhere.
+
+The solution itself is graded too, as the control that the audit grades at all: it must earn
+full marks. The table has a row per question and a column per impostor; each cell is the most
+points any track earned: all 0 when nothing earns something for nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import inspect
+import io
+import json
+import secrets
+import time
+import types
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from otter.test_files.ok_test import OKTestFile
+
+from labtools.grading.codec import CALL_HELPER, snapshot_code
+from labtools.grading.harness import GradingConfig, load_grading_config, plan_cells
+from labtools.grading.notebook_cells import answer_cells_by_question, without_grader_calls
+from labtools.grading.samples import with_track
+from labtools.grading.test_runner import (
+    QuestionOutcome,
+    install_helpers,
+    load_test_files,
+    names_used,
+    run_question,
+    student_namespace,
+)
+
+__all__ = [
+    "AuditFailed",
+    "AuditOutcome",
+    "AuditReport",
+    "COLUMNS",
+    "GRADED_FUNCTIONS",
+    "KNOWN_PENDING",
+    "check_report",
+    "failure_lines",
+    "format_table",
+    "run_audit",
+]
+
+#: The functions students write, whose impostors the audit tries.
+GRADED_FUNCTIONS: tuple[str, ...] = (
+    "manual_toil_hours",
+    "platform_cost_usd",
+    "platform_roi_usd",
+    "break_even_models",
+    "zero_failure_sample_size",
+    "shadow_hours",
+    "psi",
+    "skew_check",
+)
+
+#: The table's impostor columns, in order.
+COLUMNS: tuple[str, ...] = (
+    "scaffold",
+    "0",
+    "1",
+    "-1",
+    "0.0",
+    "1.0",
+    "public answer",
+    "x1.01",
+    "+1",
+    "other track",
+    "raises",
+    "public inputs",
+)
+
+#: (question, column) cells known to earn points until a fix owned elsewhere lands, and why:
+#: the audit reports them (``*`` in the table) and neither the build nor the test fails on them.
+KNOWN_PENDING: dict[tuple[str, str], str] = {
+    ("q2c_canary_plan", "scaffold"): (
+        "2c is being redesigned: as released, its cell sets canary_plan = planner.final_plan(), "
+        "which passes the public case (0.5) and, where the track's first try is already "
+        "feasible (Cloud Titan), the hidden one"
+    ),
+}
+
+# Arguments of the graded functions that carry a track's parameters, and where a track keeps
+# them: the "other track" impostor replaces exactly these.
+_TRACK_ARGUMENTS = {
+    "heterogeneity": "heterogeneity",
+    "params": "toil_params",
+    "p_max": "p_max",
+    "confidence": "confidence",
+    "request_rate_per_s": "request_rate_per_s",
+    "shadow_fraction": "shadow_fraction",
+}
+
+_RESULT_MIME = "application/vnd.ops-audit.result+json"
+_FACTORY = "__ops_audit_impostor"
+_ATOMIC = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
+
+#: Run in the shell once per track, after the notebook: makes each impostor (and the recorder
+#: of the public cases' calls) as a function defined in the shell, so the grader calls it
+#: through its proxies and JSON like any student's function.
+IMPOSTOR_SOURCE = f"""
+def {_FACTORY}(kind, reference, argument=None):
+    import copy as _copy
+    import inspect as _inspect
+    import sys as _sys
+
+    import numpy as _np
+
+    signature = _inspect.signature(reference)
+
+    def bound(args, kwargs):
+        try:
+            b = signature.bind(*args, **kwargs)
+        except TypeError:
+            return None
+        b.apply_defaults()
+        return dict(b.arguments)
+
+    def off(value, how):
+        # The same type and shape, another value: x 1.01 ("scale") or + 1 ("shift").
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, (bool, _np.bool_)):
+            return not value
+        if isinstance(value, (int, _np.integer)):
+            changed = int(round(value * 1.01)) if how == "scale" else value + 1
+            return type(value)(changed if changed != value else value + 1)
+        if isinstance(value, (float, _np.floating)):
+            return type(value)(value * 1.01 if how == "scale" and value != 0 else value + 1)
+        if isinstance(value, _np.ndarray):
+            if value.dtype.kind in "iuf":
+                moved = value * 1.01 + (value == 0) if how == "scale" else value + 1
+                return moved.astype(value.dtype)
+            return value
+        if isinstance(value, dict):
+            return {{k: off(v, how) for k, v in value.items()}}
+        if isinstance(value, (list, tuple)):
+            return type(value)(off(v, how) for v in value)
+        return value
+
+    def same(a, b):
+        try:
+            if isinstance(a, _np.ndarray) or isinstance(b, _np.ndarray):
+                a, b = _np.asarray(a), _np.asarray(b)
+                return a.shape == b.shape and bool(_np.array_equal(a, b))
+            if isinstance(a, dict) and isinstance(b, dict):
+                return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+            if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+                return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+            return bool(a == b)
+        except Exception:
+            return False
+
+    if kind == "constant":
+        def impostor(*args, **kwargs):
+            return _copy.deepcopy(argument)
+    elif kind == "off":
+        def impostor(*args, **kwargs):
+            return off(reference(*args, **kwargs), argument)
+    elif kind == "raises":
+        def impostor(*args, **kwargs):
+            raise RuntimeError("this impostor always raises")
+    elif kind == "other_track":
+        from opsmodel.tracks import get_track
+
+        track = get_track(argument)
+        replaced = {_TRACK_ARGUMENTS!r}
+
+        def impostor(*args, **kwargs):
+            given = bound(args, kwargs)
+            if given is None:
+                return reference(*args, **kwargs)
+            for name, attribute in replaced.items():
+                if name in given:
+                    given[name] = getattr(track, attribute)
+            return reference(**given)
+    elif kind == "recorder":
+        # argument: a list that receives (called by the test itself, arguments, answer).
+        def impostor(*args, **kwargs):
+            value = reference(*args, **kwargs)
+            direct = _sys._getframe(1).f_code.co_name == {CALL_HELPER!r}
+            argument.append((direct, _copy.deepcopy(bound(args, kwargs)), _copy.deepcopy(value)))
+            return value
+    elif kind == "public_inputs":
+        # argument: the recorder's list; right on those inputs, + 1 anywhere else.
+        def impostor(*args, **kwargs):
+            given = bound(args, kwargs)
+            for _direct, known, value in argument:
+                if given is not None and same(given, known):
+                    return _copy.deepcopy(value)
+            return off(reference(*args, **kwargs), "shift")
+    else:
+        raise ValueError(kind)
+    impostor.__name__ = reference.__name__
+    return impostor
+"""
+
+
+@dataclass(frozen=True)
+class _Cell:
+    status: str
+    error_name: str | None = None
+    error_value: str | None = None
+
+
+@dataclass(frozen=True)
+class _Call:
+    ok: bool
+    value: Any = None
+    error: str | None = None
+    status: str = "ok"
+    elapsed_s: float = 0.0
+
+
+class InProcessSandbox:
+    """The calls the grader makes of its sandboxed kernel, on IPython's shell in this process.
+
+    The sandbox's own kernel side (:mod:`labtools.sandbox._kernel_side`) is installed in the
+    shell, so a call's result becomes JSON exactly as in the sandbox. There is no isolation:
+    the audit runs only the solution and its own impostors. :meth:`close` gives the shell back
+    as it found it (display publisher, event callbacks, attributes) and empty.
+    """
+
+    def __init__(self) -> None:
+        from IPython.core.displaypub import DisplayPublisher
+        from IPython.core.interactiveshell import InteractiveShell
+
+        published: list[Any] = []
+        self._published = published
+
+        class _Publisher(DisplayPublisher):
+            def publish(self, data, metadata=None, *args, **kwargs):  # noqa: ANN001
+                if isinstance(data, dict) and _RESULT_MIME in data:
+                    published.append(data[_RESULT_MIME])
+
+        self.shell = InteractiveShell.instance()
+        self._saved_publisher = self.shell.display_pub
+        self._saved_attributes = set(self.shell.__dict__)
+        self._saved_callbacks = {k: list(v) for k, v in self.shell.events.callbacks.items()}
+        self.shell.display_pub = _Publisher(shell=self.shell)
+
+    def close(self) -> None:
+        self.shell.reset(new_session=True)
+        self.shell.display_pub = self._saved_publisher
+        for name in set(self.shell.__dict__) - self._saved_attributes:
+            del self.shell.__dict__[name]  # the snapshots, the kernel side's ask_exit
+        for event, callbacks in self._saved_callbacks.items():
+            self.shell.events.callbacks[event][:] = callbacks
+
+    def reset(self) -> None:
+        """An empty notebook with the sandbox's kernel side, as in a freshly started sandbox."""
+        from labtools.sandbox.kernel import _KERNEL_SIDE
+
+        self.shell.reset(new_session=True)
+        self.shell.__dict__.pop("_ops_grader_snapshots", None)
+        for event, callbacks in self._saved_callbacks.items():
+            self.shell.events.callbacks[event][:] = callbacks
+        config = json.dumps(
+            {"max_output_chars": 1 << 20, "max_result_bytes": 1 << 20, "mime": _RESULT_MIME}
+        )
+        # run_cell redirects sys.stdout to a StringIO: the kernel side's output cap (which
+        # patches ipykernel's stream class) finds nothing to patch in this process.
+        setup = self.run_cell(
+            _KERNEL_SIDE.read_text()
+            + f"\n_ops_sandbox_install({config!r})\ndel _ops_sandbox_install\n"
+        )
+        if setup.status != "ok":
+            raise RuntimeError(f"the sandbox's kernel side did not install: {setup}")
+
+    @property
+    def user_ns(self) -> dict[str, Any]:
+        return self.shell.user_ns
+
+    @property
+    def snapshots(self) -> dict[str, dict[str, Any]]:
+        return self.shell.__dict__.setdefault("_ops_grader_snapshots", {})
+
+    def run_cell(self, code: str) -> _Cell:
+        sink = io.StringIO()
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            result = self.shell.run_cell(code, silent=True, store_history=False)
+        if result.success:
+            return _Cell("ok")
+        error = result.error_in_exec or result.error_before_exec
+        return _Cell("error", type(error).__name__, str(error)[:300])
+
+    def _call(self, mode: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call:
+        # The request the sandbox sends (labtools.sandbox.kernel), answered by its kernel side.
+        token = secrets.token_hex(8)
+        request = json.dumps(
+            {"token": token, "mode": mode, "name": name, "args": list(args), "kwargs": kwargs}
+        )
+        self._published.clear()
+        start = time.perf_counter()
+        sink = io.StringIO()
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            self.shell.user_ns["__ops_sandbox_call__"](request)
+        elapsed = time.perf_counter() - start
+        mine = [p for p in self._published if isinstance(p, dict) and p.get("token") == token]
+        if len(mine) != 1:
+            return _Call(False, error="malformed reply", status="error", elapsed_s=elapsed)
+        if mine[0].get("ok") is not True:
+            return _Call(False, error=mine[0].get("error"), status="error", elapsed_s=elapsed)
+        return _Call(True, json.loads(mine[0]["json"]), elapsed_s=elapsed)
+
+    def call(self, name: str, /, *args: Any, **kwargs: Any) -> _Call:
+        return self._call("call", name, args, kwargs)
+
+    def get(self, name: str) -> _Call:
+        return self._call("get", name, (), {})
+
+    def copy_globals(self) -> dict[str, Any]:
+        """The notebook's globals, see :func:`_copied`."""
+        hidden = set(self.shell.user_ns_hidden)
+        return _copied({k: v for k, v in self.shell.user_ns.items()}, keep=hidden)
+
+    def restore_globals(self, saved: dict[str, Any]) -> None:
+        # The same dict object: the notebook's functions look their globals up in it.
+        self.shell.user_ns.clear()
+        self.shell.user_ns.update(saved)
+
+
+def _copied(names: dict[str, Any], keep: set[str] = frozenset()) -> dict[str, Any]:
+    """``names`` with each value copied deeply where it can be (a later cell may change an
+    object in place); modules, functions, classes, dunder names and ``keep`` as they are."""
+    memo: dict[int, Any] = {}
+    out: dict[str, Any] = {}
+    for name, value in names.items():
+        if name in keep or name.startswith("__") or isinstance(value, _ATOMIC):
+            out[name] = value
+            continue
+        try:
+            out[name] = copy.deepcopy(value, memo)
+        except Exception:  # not copyable: shared, as a shallow copy would be
+            out[name] = value
+    return out
+
+
+# ------------------------------------------------------------------------ the report
+
+
+@dataclass(frozen=True)
+class AuditOutcome:
+    """One question graded on one submission of one track."""
+
+    track: str
+    question: str
+    column: str  # "solution" or one of COLUMNS
+    variant: str  # what exactly was tried, e.g. "psi = constant 0.0"
+    score: float
+    possible: float
+    function: str | None = None  # the function the impostor stands in for
+    passed: tuple[int, ...] = ()  # indices of the cases that passed (with or without points)
+    hidden: tuple[bool, ...] = ()  # per case: hidden or public
+    earned_by: tuple[str, ...] = ()  # the cases that earned points, for the message
+
+
+@dataclass
+class AuditReport:
+    """Every outcome of the audit, and what it took."""
+
+    questions: dict[str, float]  # question -> points possible, in notebook order
+    outcomes: list[AuditOutcome] = field(default_factory=list)
+    tracks: tuple[str, ...] = ()
+    reach: dict[str, tuple[str, ...]] = field(default_factory=dict)  # function -> questions
+    elapsed_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def table(self) -> dict[str, dict[str, float | None]]:
+        """question -> "solution" (least over tracks) or column (most) -> points; None where
+        nothing of that kind was tried."""
+        cells = {q: dict.fromkeys(("solution", *COLUMNS)) for q in self.questions}
+        for o in self.outcomes:
+            row = cells.setdefault(o.question, dict.fromkeys(("solution", *COLUMNS)))
+            seen = row.get(o.column)
+            pick = min if o.column == "solution" else max
+            row[o.column] = o.score if seen is None else pick(seen, o.score)
+        return cells
+
+    def failures(self, *, pending: Iterable[tuple[str, str]] = KNOWN_PENDING) -> list[AuditOutcome]:
+        """Impostors that earned points (outside ``pending``), and solutions short of full
+        marks."""
+        allowed = set(pending)
+        wrong = []
+        for o in self.outcomes:
+            if o.column == "solution":
+                if o.score < o.possible - 1e-9:
+                    wrong.append(o)
+            elif o.score > 0 and (o.question, o.column) not in allowed:
+                wrong.append(o)
+        return wrong
+
+
+class AuditFailed(RuntimeError):
+    """Something earned points for nothing (or the solution lost some)."""
+
+
+def format_table(report: AuditReport, *, pending: Iterable[tuple[str, str]] = KNOWN_PENDING) -> str:
+    """The audit as a question x impostor table: the most points earned over the tracks."""
+    allowed = set(pending)
+    table = report.table()
+    heads = ["pts", "solution", *COLUMNS]
+    width = max(len(q) for q in [*table, "question"])
+    cols = [max(len(h), 4) for h in heads]
+
+    def cell(q: str, h: str, value: float | None) -> str:
+        if value is None:
+            return "-"
+        text = f"{value:g}"
+        if h in COLUMNS and value > 0:
+            text += "*" if (q, h) in allowed else "!"
+        return text
+
+    header = (
+        "question".ljust(width)
+        + " | "
+        + " | ".join(h.rjust(c) for h, c in zip(heads, cols, strict=True))
+    )
+    lines = [header, "-" * len(header)]
+    for q, row in table.items():
+        values = [report.questions.get(q), *(row[h] for h in heads[1:])]
+        shown = [cell(q, h, v) for h, v in zip(heads, values, strict=True)]
+        lines.append(
+            q.ljust(width)
+            + " | "
+            + " | ".join(s.rjust(c) for s, c in zip(shown, cols, strict=True))
+        )
+    lines.append(
+        f"Most points earned over {len(report.tracks)} track(s) ('solution': the least). "
+        "'-': no impostor of that kind reaches the question; '!': points for nothing."
+    )
+    for (q, c), why in KNOWN_PENDING.items():
+        if (q, c) in allowed and (table.get(q, {}).get(c) or 0) > 0:
+            lines.append(f"'*' {q} / {c}: known, pending: {why}.")
+    return "\n".join(lines)
+
+
+def failure_lines(wrong: Sequence[AuditOutcome], *, at_most: int = 30) -> str:
+    """One line per failure: track, question, points, the impostor and the cases it passed."""
+    lines = [
+        f"  {o.track}: {o.question} earned {o.score:g} of {o.possible:g} with {o.variant}"
+        + (f" ({'; '.join(o.earned_by)})" if o.earned_by else "")
+        for o in wrong[:at_most]
+    ]
+    if len(wrong) > at_most:
+        lines.append(f"  ... and {len(wrong) - at_most} more")
+    return "\n".join(lines)
+
+
+def check_report(
+    report: AuditReport, *, pending: Iterable[tuple[str, str]] = KNOWN_PENDING
+) -> None:
+    """Raise :class:`AuditFailed`, with each failure and the table, if anything failed."""
+    wrong = report.failures(pending=pending)
+    if wrong:
+        raise AuditFailed(
+            f"the impostor audit failed {len(wrong)} time(s):\n{failure_lines(wrong)}\n\n"
+            f"{format_table(report, pending=pending)}"
+        )
+
+
+# ------------------------------------------------------------------------ the engine
+
+
+def _called_names(function: Any) -> set[str]:
+    """Global names a function's code (and its nested code) reads."""
+    code = getattr(function, "__code__", None)
+    found: set[str] = set()
+    stack = [code] if code is not None else []
+    while stack:
+        c = stack.pop()
+        found.update(c.co_names)
+        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    return found
+
+
+def _public_only(test_file: OKTestFile) -> OKTestFile:
+    public = copy.copy(test_file)
+    public.test_cases = [c for c in test_file.test_cases if not c.hidden]
+    return public
+
+
+def _grade(kernel: InProcessSandbox, test_file: OKTestFile) -> QuestionOutcome:
+    """The grader's own grading of one question on its snapshot."""
+    namespace, _notes = student_namespace(
+        kernel, names_used([test_file]), snapshot=test_file.name, question=test_file.name
+    )
+    return run_question(test_file, namespace)
+
+
+def _outcome(
+    track: str,
+    column: str,
+    variant: str,
+    graded: QuestionOutcome,
+    function: str | None = None,
+) -> AuditOutcome:
+    return AuditOutcome(
+        track=track,
+        question=graded.name,
+        column=column,
+        variant=variant,
+        score=graded.score,
+        possible=graded.possible,
+        function=function,
+        passed=tuple(c.index for c in graded.cases if c.passed),
+        hidden=tuple(c.hidden for c in graded.cases),
+        earned_by=tuple(
+            f"case {c.index + 1}, {'hidden' if c.hidden else 'public'}, {c.points:g} pts"
+            for c in graded.cases
+            if c.passed and c.points
+        ),
+    )
+
+
+@dataclass
+class _TrackRun:
+    """The solution run of one track: what the audit changes and puts back."""
+
+    track: str
+    cells: list[Any]
+    cell_ids: list[str | None]
+    first_answer: dict[str, int]  # question -> position in ``cells`` of its first answer cell
+    checkpoint: dict[str, int]  # question -> position of the cell its snapshot follows
+    before: dict[str, dict[str, Any]]  # question -> globals before its answer cells
+    final: dict[str, Any]  # globals after the notebook and the grader's helpers
+    originals: dict[str, dict[str, Any]]  # question -> a copy of its snapshot
+
+
+def _run_solution(
+    kernel: InProcessSandbox,
+    solution: nbformat.NotebookNode,
+    config: GradingConfig,
+    answer_cells: dict[str, list[str]],
+    track: str,
+) -> _TrackRun:
+    nb = with_track(solution, track)
+    cells = plan_cells(nb, config)
+    ids = [nb.cells[c.index].get("id") for c in cells]
+    answer_of = {cid: q for q, cids in answer_cells.items() for cid in cids}
+    first: dict[str, int] = {}
+    for pos, cid in enumerate(ids):
+        if cid in answer_of:
+            first.setdefault(answer_of[cid], pos)
+    checkpoint = {q: pos for pos, c in enumerate(cells) for q in c.checkpoints}
+    starts: dict[int, list[str]] = {}
+    for q, pos in first.items():
+        starts.setdefault(pos, []).append(q)
+    kernel.reset()
+    before: dict[str, dict[str, Any]] = {}
+    for pos, cell in enumerate(cells):
+        if pos in starts:
+            saved = kernel.copy_globals()
+            for q in starts[pos]:
+                before[q] = saved
+        if cell.code:
+            kernel.run_cell(cell.code)
+        for q in cell.checkpoints:
+            kernel.run_cell(snapshot_code(q))
+    if not install_helpers(kernel) or kernel.run_cell(IMPOSTOR_SOURCE).status != "ok":
+        raise RuntimeError(f"{track}: the grader's helpers could not be installed")
+    originals = {q: dict(s) for q, s in kernel.snapshots.items()}
+    return _TrackRun(track, cells, ids, first, checkpoint, before, dict(kernel.user_ns), originals)
+
+
+def _scaffold_outcome(
+    kernel: InProcessSandbox, run: _TrackRun, test_file: OKTestFile, scaffold: dict[str, str]
+) -> AuditOutcome | None:
+    """Grade the question with its answer cells as released (``scaffold``: solution cell id
+    -> the release's code of that cell); everything before them as the solution left it."""
+    q = test_file.name
+    if q not in run.first_answer or q not in run.checkpoint:
+        return None
+    kernel.restore_globals(_copied(run.before[q]))
+    try:
+        for pos in range(run.first_answer[q], run.checkpoint[q] + 1):
+            cid = run.cell_ids[pos]
+            code = scaffold[cid] if cid in scaffold else run.cells[pos].code
+            if code:
+                kernel.run_cell(code)
+        kernel.run_cell(snapshot_code(q))
+        install_helpers(kernel)
+        graded = _grade(kernel, test_file)
+    finally:
+        kernel.snapshots[q] = dict(run.originals[q])  # a copy: impostors are patched into it
+        kernel.restore_globals(run.final)
+    return _outcome(run.track, "scaffold", "answer cells as released", graded)
+
+
+def _reached_by(
+    function: str, test_files: Sequence[OKTestFile], originals: dict[str, dict[str, Any]]
+) -> list[OKTestFile]:
+    """The questions whose tests call ``function``, directly or through a graded function
+    that calls it (read from the solution's code at each question's snapshot)."""
+    reached = []
+    for tf in test_files:
+        snap = originals.get(tf.name)
+        if snap is None or function not in snap:
+            continue
+        frontier = [n for n in names_used([tf]) if n in GRADED_FUNCTIONS]
+        seen: set[str] = set()
+        while frontier:
+            name = frontier.pop()
+            if name not in seen:
+                seen.add(name)
+                frontier += [n for n in _called_names(snap.get(name)) if n in GRADED_FUNCTIONS]
+        if function in seen:
+            reached.append(tf)
+    return reached
+
+
+def _impostor_outcomes(
+    kernel: InProcessSandbox,
+    run: _TrackRun,
+    function: str,
+    reached: Sequence[OKTestFile],
+    tracks: Sequence[str],
+) -> list[AuditOutcome]:
+    """Every impostor of ``function``, in its place at every question in ``reached``."""
+    if not reached:
+        return []
+    make = kernel.user_ns[_FACTORY]
+    reference = run.originals[reached[0].name][function]
+
+    @contextlib.contextmanager
+    def standing_in(impostor: Any):
+        for tf in reached:
+            kernel.snapshots[tf.name][function] = impostor
+        try:
+            yield
+        finally:
+            for tf in reached:
+                kernel.snapshots[tf.name][function] = run.originals[tf.name][function]
+
+    # The calls the public cases make of the function, directly or through another one.
+    calls: list[tuple[bool, Any, Any]] = []
+    with standing_in(make("recorder", reference, calls)):
+        for tf in reached:
+            _grade(kernel, _public_only(tf))
+    answers: list[Any] = []
+    for direct, _args, value in calls:
+        if direct and not any(_same_value(value, a) for a in answers):
+            answers.append(value)
+
+    variants: list[tuple[str, str, Any]] = [
+        (text, f"constant {text}", make("constant", reference, value))
+        for text, value in (("0", 0), ("1", 1), ("-1", -1), ("0.0", 0.0), ("1.0", 1.0))
+    ]
+    variants += [
+        ("public answer", f"constant {_short(a)}", make("constant", reference, a)) for a in answers
+    ]
+    variants += [
+        ("x1.01", "the reference x 1.01", make("off", reference, "scale")),
+        ("+1", "the reference + 1", make("off", reference, "shift")),
+    ]
+    if set(inspect.signature(reference).parameters) & set(_TRACK_ARGUMENTS):
+        variants += [
+            ("other track", f"the reference on {other}", make("other_track", reference, other))
+            for other in tracks
+            if other != run.track
+        ]
+    variants += [
+        ("raises", "raises RuntimeError", make("raises", reference)),
+        (
+            "public inputs",
+            "right only on the public cases' inputs",
+            make("public_inputs", reference, calls),
+        ),
+    ]
+    outcomes = []
+    for column, variant, impostor in variants:
+        with standing_in(impostor):
+            for tf in reached:
+                graded = _grade(kernel, tf)
+                outcomes.append(
+                    _outcome(run.track, column, f"{function} = {variant}", graded, function)
+                )
+    return outcomes
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    try:
+        return type(a) is type(b) and repr(a) == repr(b)
+    except Exception:
+        return False
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _scaffold_cells(
+    solution: nbformat.NotebookNode, release: nbformat.NotebookNode
+) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Each question's answer cells in the solution, and solution cell id -> the release's
+    code of the same answer cell (ids differ: the solution keeps cells the release drops, so
+    the cells are paired in order, question by question)."""
+    ours = answer_cells_by_question(solution)
+    theirs = answer_cells_by_question(release)
+    code = {c.get("id"): c.source for c in release.cells}
+    scaffold: dict[str, str] = {}
+    for q, ids in ours.items():
+        released = theirs.get(q, [])
+        if len(released) != len(ids):
+            raise ValueError(
+                f"{q}: {len(ids)} answer cells in the solution, {len(released)} released"
+            )
+        for mine, other in zip(ids, released, strict=True):
+            scaffold[mine] = without_grader_calls(code[other])
+    return ours, scaffold
+
+
+def run_audit(
+    autograder_source: Path,
+    solution_notebook: Path,
+    student_notebook: Path,
+    *,
+    tracks: Sequence[str] | None = None,
+    questions: Sequence[str] | None = None,
+    functions: Sequence[str] = GRADED_FUNCTIONS,
+) -> AuditReport:
+    """Grade the solution, the scaffold and every impostor on every question and track.
+
+    Parameters
+    ----------
+    autograder_source : Path
+        The built autograder's ``source`` folder (``ops_lab.json`` and ``tests/``).
+    solution_notebook, student_notebook : Path
+        The built solution notebook and the student release (its answer cells' scaffold).
+    tracks : sequence of str, optional
+        Track names to audit (default: every track).
+    questions : sequence of str, optional
+        Only these questions (default: every autograded question).
+    functions : sequence of str
+        The graded functions whose impostors are tried.
+
+    Returns
+    -------
+    AuditReport
+    """
+    from opsmodel.tracks import TRACKS
+
+    start = time.perf_counter()
+    config = load_grading_config(autograder_source)
+    test_files = load_test_files(config.tests_dir, order=config.questions)
+    if questions is not None:
+        test_files = [tf for tf in test_files if tf.name in set(questions)]
+    solution = nbformat.read(solution_notebook, as_version=4)
+    release = nbformat.read(student_notebook, as_version=4)
+    answer_cells, scaffold = _scaffold_cells(solution, release)
+    every_track = tuple(t.name for t in TRACKS.values())
+    report = AuditReport(
+        questions={tf.name: config.questions.get(tf.name, 0.0) for tf in test_files},
+        tracks=tuple(tracks) if tracks is not None else every_track,
+    )
+    kernel = InProcessSandbox()
+    try:
+        for track in report.tracks:
+            run = _run_solution(kernel, solution, config, answer_cells, track)
+            for tf in test_files:
+                report.outcomes.append(
+                    _outcome(track, "solution", "the solution", _grade(kernel, tf))
+                )
+            for tf in test_files:
+                found = _scaffold_outcome(kernel, run, tf, scaffold)
+                if found is None:
+                    report.notes.append(f"{track}: {tf.name} has no answer cell or no check")
+                else:
+                    report.outcomes.append(found)
+            for function in functions:
+                reached = _reached_by(function, test_files, run.originals)
+                report.reach.setdefault(function, tuple(tf.name for tf in reached))
+                report.outcomes += _impostor_outcomes(kernel, run, function, reached, every_track)
+    finally:
+        kernel.close()
+    report.elapsed_s = time.perf_counter() - start
+    return report
