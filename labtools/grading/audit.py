@@ -482,7 +482,8 @@ def check_report(
     if wrong:
         raise AuditFailed(
             f"the impostor audit failed {len(wrong)} time(s):\n{failure_lines(wrong)}\n\n"
-            f"{format_table(report, pending=pending)}"
+            f"{format_table(report, pending=pending)}\n"
+            "(`ops-lab build --no-audit` builds without the audit.)"
         )
 
 
