@@ -109,7 +109,8 @@ def _audit(args: argparse.Namespace) -> int:
     )
     print(format_table(report))
     wrong = report.failures()
-    print(failure_lines(wrong))
+    if wrong:
+        print(failure_lines(wrong))
     print(f"impostor audit {'FAILED' if wrong else 'passed'} in {report.elapsed_s:.1f} s")
     return 1 if wrong else 0
 

@@ -21,7 +21,8 @@ included), on submissions that must earn nothing:
   by running the public cases with a recorder) and a wrong one elsewhere.
 
 The solution itself is graded too, as the control that the audit grades at all: it must earn
-full marks. The table has a row per question and a column per impostor; each cell is the most
+full marks (:meth:`AuditReport.shortfalls`: the table warns, the test fails, as does the
+self-check). The table has a row per question and a column per impostor; each cell is the most
 points any track earned: all 0 when nothing earns something for nothing.
 """
 
@@ -102,8 +103,8 @@ COLUMNS: tuple[str, ...] = (
 KNOWN_PENDING: dict[tuple[str, str], str] = {
     ("q2c_canary_plan", "scaffold"): (
         "2c is being redesigned: as released, its cell sets canary_plan = planner.final_plan(), "
-        "which passes the public case (0.5) and, where the track's first try is already "
-        "feasible (Cloud Titan), the hidden one"
+        "which passes the public case (0.5 points), and the hidden one too wherever the "
+        "track's first try is feasible (Cloud Titan before the redesign's new tracks)"
     ),
 }
 
@@ -405,21 +406,21 @@ class AuditReport:
         return cells
 
     def failures(self, *, pending: Iterable[tuple[str, str]] = KNOWN_PENDING) -> list[AuditOutcome]:
-        """Impostors that earned points (outside ``pending``), and solutions short of full
-        marks."""
+        """Points for nothing: the scaffold or an impostor earned some (outside ``pending``)."""
         allowed = set(pending)
-        wrong = []
-        for o in self.outcomes:
-            if o.column == "solution":
-                if o.score < o.possible - 1e-9:
-                    wrong.append(o)
-            elif o.score > 0 and (o.question, o.column) not in allowed:
-                wrong.append(o)
-        return wrong
+        return [
+            o
+            for o in self.outcomes
+            if o.column != "solution" and o.score > 0 and (o.question, o.column) not in allowed
+        ]
+
+    def shortfalls(self) -> list[AuditOutcome]:
+        """The control: the solution short of full marks (the self-check's business too)."""
+        return [o for o in self.outcomes if o.column == "solution" and o.score < o.possible - 1e-9]
 
 
 class AuditFailed(RuntimeError):
-    """Something earned points for nothing (or the solution lost some)."""
+    """Something earned points for nothing."""
 
 
 def format_table(report: AuditReport, *, pending: Iterable[tuple[str, str]] = KNOWN_PENDING) -> str:
@@ -459,11 +460,17 @@ def format_table(report: AuditReport, *, pending: Iterable[tuple[str, str]] = KN
     for (q, c), why in KNOWN_PENDING.items():
         if (q, c) in allowed and (table.get(q, {}).get(c) or 0) > 0:
             lines.append(f"'*' {q} / {c}: known, pending: {why}.")
+    short = sorted({o.question for o in report.shortfalls()})
+    if short:
+        lines.append(
+            f"WARNING: the solution misses points on {', '.join(short)} (see 'solution'): fix "
+            "the solution or its tests; the zeros above still hold."
+        )
     return "\n".join(lines)
 
 
 def failure_lines(wrong: Sequence[AuditOutcome], *, at_most: int = 30) -> str:
-    """One line per failure: track, question, points, the impostor and the cases it passed."""
+    """One line per outcome: track, question, points, what earned them and by which cases."""
     lines = [
         f"  {o.track}: {o.question} earned {o.score:g} of {o.possible:g} with {o.variant}"
         + (f" ({'; '.join(o.earned_by)})" if o.earned_by else "")
