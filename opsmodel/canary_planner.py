@@ -165,8 +165,30 @@ class PlanOutcome:
     reasons: tuple[str, ...]
 
 
+def _clean_requests(value: Any) -> int:
+    """The sample-size function's answer as a positive whole number, or a clear error.
+
+    A fractional answer is rounded up (a student whose 2a forgets the ceiling can still
+    plan; 2a's own check costs that), anything else that is not a positive, finite number
+    (an unfinished function returns None) is named.
+    """
+    try:
+        n = float(value)
+    except (TypeError, ValueError):
+        n = math.nan
+    if not (math.isfinite(n) and n > 0.0):
+        raise InvalidInputError(
+            "zero_failure_sample_size must return a positive number of requests, "
+            f"got {value!r} (is it finished?)"
+        )
+    return math.ceil(n)
+
+
 def _positive_hours(value: Any, n: float) -> float:
-    hours = float(value)
+    try:
+        hours = float(value)
+    except (TypeError, ValueError):
+        hours = math.nan
     if not (math.isfinite(hours) and hours > 0.0):
         raise InvalidInputError(
             f"shadow_hours must return a positive, finite number of hours, got {value!r} "
@@ -250,7 +272,7 @@ def evaluate_plan(
     f = check_real("shadow_fraction", shadow_fraction, low=0.0, high=1.0, low_open=True)
     plan = StagedRollout.coerce(staged)
     rate = track.request_rate_per_s
-    n = int(zero_failure_sample_size(track.p_max, track.confidence))
+    n = _clean_requests(zero_failure_sample_size(track.p_max, track.confidence))
     shadow_alone = _positive_hours(shadow_hours(n, rate, f), n)
 
     live = 0.0

@@ -632,16 +632,32 @@ assert check_shadow_hours(shadow_hours, TRACK)
 # ### The 10-iteration rule
 #
 # The Safety Lead wants your track's confidence target; Product wants a release every week.
-# Use the planner to try canary plans (shadow fraction, and optionally a staged rollout).
-# Each try is logged as iteration *k* of 10. Find a plan that meets the confidence target
-# **and** fits in one release cycle, in at most 10 tries.
+# Two things make this a trade-off rather than one click:
+#
+# - **Shadow capacity.** Mirroring a request runs the new model a second time, so your track
+#   can mirror at most `track.max_shadow_fraction` of its traffic, and at that cap shadow mode
+#   alone takes longer than the week.
+# - **Live exposure.** A staged live rollout (1% → 5% → 25% → 100% of traffic, 24 h per
+#   stage) after a shadow window adds evidence much faster, but every live request served
+#   before the target is met is a real user on an unproven model: if it fails at `p_max`,
+#   about `p_max × live requests` users meet a failure, and the Safety Lead accepts at most
+#   `track.live_failure_budget` of them.
+#
+# So the shadow window must be long enough that little evidence is left for the live stages
+# and short enough that the whole plan fits the week. The planner has two knobs:
+# `planner.try_plan(shadow_fraction=..., staged=StagedRollout(start_hours=...))`, where
+# `start_hours` is the shadow duration before the first live stage (leave `staged` out for
+# shadow mode only). Each try prints its verdict (FEASIBLE, or OVER CAPACITY / TOO SLOW /
+# TOO RISKY) and is logged as iteration *k* of 10. The cell below prints your track's rules
+# and tries the starting plan.
 
 # %%
-from opsmodel.canary_planner import CanaryPlanner
+from opsmodel.canary_planner import CanaryPlanner, StagedRollout
 
 planner = CanaryPlanner(
     track, zero_failure_sample_size=zero_failure_sample_size, shadow_hours=shadow_hours
 )
+print(planner.rules())
 planner.try_plan(shadow_fraction=track.shadow_fraction)
 
 # %% [raw]
@@ -650,16 +666,25 @@ planner.try_plan(shadow_fraction=track.shadow_fraction)
 # points: 2
 
 # %% [markdown]
-# **2c.** Try plans until one is feasible, then set `canary_plan = planner.final_plan()`.
+# **2c.** Find the shadow duration: try plans (at most 10 tries in all, the starting plan
+# included) until one is FEASIBLE, then set `canary_plan = planner.final_plan()` (a dict: the
+# first feasible try). A systematic search beats guessing: at the capacity cap, a start that is
+# TOO RISKY needs a longer shadow window, one that is TOO SLOW a shorter one.
 
 # %% [raw]
 # # BEGIN SOLUTION
 
 # %%
 # BEGIN SOLUTION
-needed_at_full_traffic = planner.attempts[-1].hours * planner.attempts[-1].shadow_fraction
-if not planner.attempts[-1].feasible:
-    planner.try_plan(shadow_fraction=min(1.0, 2 * needed_at_full_traffic / track.release_cycle_hours))
+cap = track.max_shadow_fraction
+low, high = 0.0, track.release_cycle_hours
+while not planner.attempts[-1].feasible and len(planner.attempts) < 10:
+    start = (low + high) / 2
+    attempt = planner.try_plan(shadow_fraction=cap, staged=StagedRollout(start_hours=start))
+    if attempt.expected_live_failures > track.live_failure_budget:
+        low = start  # too risky: more evidence from shadow before going live
+    elif attempt.hours > track.release_cycle_hours:
+        high = start  # too slow: go live earlier
 # END SOLUTION
 canary_plan = planner.final_plan()
 canary_plan
@@ -672,7 +697,7 @@ canary_plan
 
 # %%
 """ # BEGIN TEST CONFIG
-points: 0.5
+points: 0
 failure_message: "canary_plan must be the dict returned by planner.final_plan()."
 """ # END TEST CONFIG
 assert isinstance(canary_plan, dict) and {"shadow_fraction", "requests", "hours", "iteration"} <= set(canary_plan)
@@ -680,8 +705,8 @@ assert isinstance(canary_plan, dict) and {"shadow_fraction", "requests", "hours"
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
-points: 1.5
-failure_message: "Your canary plan does not meet the Safety Lead's target within one release cycle (checked with the reference sample size and shadow hours), or took more than 10 tries."
+points: 2
+failure_message: "Your canary plan is not feasible when checked with the reference sample size and shadow hours (the target within one release cycle, the shadow fraction within capacity, the expected live failures within budget), or took more than 10 tries."
 """ # END TEST CONFIG
 from labtools.grading.checks import check_canary_plan
 assert check_canary_plan(canary_plan, TRACK)
@@ -695,10 +720,11 @@ assert check_canary_plan(canary_plan, TRACK)
 # %% [markdown]
 # ### ShadowModeDashboard
 #
-# The Confidence Clock shows the confidence reached as the hours pass, for your plans and
-# for a staged rollout (1% → 5% → 25% → 100% of traffic); the Risk-vs-Velocity Radar
-# compares your plans; the last panel shows the sequential test of the next section beside
-# the fixed-$n$ bound.
+# The Confidence Clock shows the confidence reached as the hours pass, in shadow mode at your
+# track's starting fraction and with a staged rollout (1% → 5% → 25% → 100% of traffic); the
+# Risk-vs-Velocity Radar compares the shadow fractions you tried, each as shadow mode alone
+# (the planner's verdicts above include the live stages); the last panel shows the sequential
+# test of the next section beside the fixed-$n$ bound.
 
 # %%
 from opsmodel.instruments import CanaryPlan, ShadowModeDashboard, canary_workbench
@@ -738,8 +764,7 @@ boundaries = sprt_boundaries(track.p0, track.p1)
 print(boundaries)
 for p_true in (track.p0, track.p1):
     sim = sprt_simulate(p_true, track.p0, track.p1, runs=20_000, seed=1)
-    print(f"true p = {p_true:g}: mean requests to decide {sim.mean_sample_number:,.0f}, "
-          f"rollback rate {sim.rollback_rate:.1%}")
+    print(f"true p = {p_true:g}: {sim.summary()}")
 
 # %% [raw]
 # # BEGIN QUESTION
@@ -1252,8 +1277,9 @@ inside one weekly cycle, so retraining and re-pinning downstream models is affor
 # the cell collects them in the dict `governance_ledger`. `ledger_policy` is
 # `"loose_versioning"` or `"strict_immutable_contracts"`; `ledger_sequential_strategy` is
 # `"sprt"`, `"staged_rollout"` or `"fixed_n"`; the numbers are your `int` N*, and your canary
-# plan's shadow fraction, requests (`int`) and hours (`float`); `ledger_release_feasible` a
-# `bool`.
+# plan's shadow fraction, staged rollout (`canary_plan["staged"]`, `None` for shadow only),
+# requests (`int`) and hours until the target is met (`float`); `ledger_release_feasible` is a
+# `bool`: whether those hours fit in one release cycle.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -1262,6 +1288,7 @@ inside one weekly cycle, so retraining and re-pinning downstream models is affor
 ledger_policy = "strict_immutable_contracts"  # SOLUTION
 ledger_break_even_models = your_break_even  # SOLUTION
 ledger_shadow_fraction = canary_plan["shadow_fraction"]  # SOLUTION
+ledger_staged = canary_plan["staged"]  # SOLUTION
 ledger_shadow_requests = canary_plan["requests"]  # SOLUTION
 ledger_shadow_hours = canary_plan["hours"]  # SOLUTION
 ledger_release_feasible = canary_plan["hours"] <= track.release_cycle_hours  # SOLUTION
@@ -1272,6 +1299,7 @@ governance_ledger = {
     "policy": ledger_policy,
     "break_even_models": ledger_break_even_models,
     "shadow_fraction": ledger_shadow_fraction,
+    "staged": ledger_staged,
     "shadow_requests": ledger_shadow_requests,
     "shadow_hours": ledger_shadow_hours,
     "release_feasible": ledger_release_feasible,

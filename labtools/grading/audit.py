@@ -100,13 +100,7 @@ COLUMNS: tuple[str, ...] = (
 
 #: (question, column) cells known to earn points until a fix owned elsewhere lands, and why:
 #: the audit reports them (``*`` in the table) and neither the build nor the test fails on them.
-KNOWN_PENDING: dict[tuple[str, str], str] = {
-    ("q2c_canary_plan", "scaffold"): (
-        "2c is being redesigned: as released, its cell sets canary_plan = planner.final_plan(), "
-        "which passes the public case (0.5 points), and the hidden one too wherever the "
-        "track's first try is feasible (Cloud Titan before the redesign's new tracks)"
-    ),
-}
+KNOWN_PENDING: dict[tuple[str, str], str] = {}
 
 # Arguments of the graded functions that carry a track's parameters, and where a track keeps
 # them: the "other track" impostor replaces exactly these.

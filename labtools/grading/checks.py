@@ -464,7 +464,12 @@ def check_crisis_answer(answer: Any, track_name: str) -> bool:
 
 
 def check_ledger_numbers(ledger: Any, track_name: str) -> bool:
-    """N*, shadow requests and hours (at the ledger's fraction) and feasibility."""
+    """N*, the plan's requests and hours (re-evaluated from its knobs) and feasibility.
+
+    The ledger's ``shadow_fraction`` and ``staged`` are the plan's knobs; the hours until
+    the target is met are recomputed with the reference (:func:`reference_canary_outcome`),
+    and ``release_feasible`` must say whether those hours fit in one release cycle.
+    """
     t = get_track(track_name)
     try:
         n_star = ledger["break_even_models"]
@@ -472,20 +477,22 @@ def check_ledger_numbers(ledger: Any, track_name: str) -> bool:
         hours = float(ledger["shadow_hours"])
         fraction = float(ledger["shadow_fraction"])
         feasible = ledger["release_feasible"]
-    except (KeyError, TypeError, ValueError):
+        knobs = {"shadow_fraction": fraction, "staged": ledger.get("staged")}
+    except (KeyError, TypeError, ValueError, AttributeError):
         return False
     if not (0.0 < fraction <= 1.0) or not math.isfinite(hours):
         return False
-    needed = ref_sample_size(t.p_max, t.confidence)
-    expected_hours = ref_shadow_hours(needed, t.request_rate_per_s, fraction)
+    outcome = reference_canary_outcome(knobs, track_name)
+    if outcome is None:
+        return False
     return (
         _is_whole(n_star)
         and int(n_star) == toil.break_even_models(t.heterogeneity, t.toil_params)
         and _is_whole(requests)
-        and int(requests) == needed
-        and _close(hours, expected_hours, rtol=1e-6)
+        and int(requests) == outcome.requests
+        and _close(hours, outcome.hours, rtol=1e-6)
         and isinstance(feasible, (bool, np.bool_))
-        and bool(feasible) == (expected_hours <= t.release_cycle_hours)
+        and bool(feasible) == (outcome.hours <= t.release_cycle_hours)
     )
 
 
