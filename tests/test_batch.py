@@ -753,7 +753,7 @@ def test_feedback_text_shows_every_test_output_and_nothing_private() -> None:
 def test_real_notebooks_in_the_sandbox(tmp_path: Path) -> None:
     pytest.importorskip("labtools.grading.sandbox_kernel")
     from labtools.build.pipeline import build
-    from labtools.grading.samples import with_track
+    from labtools.grading.samples import sample_submissions, with_track
     from labtools.paths import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
     from opsmodel.tracks import TRACKS
 
@@ -765,6 +765,10 @@ def test_real_notebooks_in_the_sandbox(tmp_path: Path) -> None:
     edge = TRACKS["edge_guardian"].name
     nbformat.write(with_track(copy.deepcopy(solution), edge), submissions / "s1.ipynb")
     shutil.copyfile(STUDENT_NOTEBOOK, submissions / "blank.ipynb")
+    # Reusing a graded name in a later cell costs nothing here either (as on Gradescope and in
+    # nbgrader, whose tests grade the same sample).
+    reuse = next(s for s in sample_submissions() if s.name == "reuse-names")
+    nbformat.write(reuse.notebook, submissions / "reuse.ipynb")
     summary = run_batch(
         submissions, tmp_path / "out", autograder_source=result.autograder_source, jobs=2
     )
@@ -772,6 +776,7 @@ def test_real_notebooks_in_the_sandbox(tmp_path: Path) -> None:
     rows = pd.read_csv(tmp_path / "out" / "gradebook.csv").set_index("submission")
     assert rows.loc["s1", "total"] == pytest.approx(sum(config["questions"].values()))
     assert rows.loc["s1", "status"] == "ok", rows.loc["s1", "detail"]
+    assert rows.loc["reuse", "total"] == pytest.approx(rows.loc["s1", "total"])
     assert rows.loc["blank", "total"] < rows.loc["s1", "total"]
     assert summary.unfinished == ()
 

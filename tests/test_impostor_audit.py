@@ -239,13 +239,20 @@ def test_a_failed_audit_names_each_failure_and_marks_the_table() -> None:
             AuditOutcome("Cloud Titan", "q2c_canary_plan", "scaffold", "as released", 2.0, 2),
         ],
     )
+    pending = {("q2c_canary_plan", "scaffold")}  # a cell declared known and owned elsewhere
     with pytest.raises(AuditFailed) as failed:
-        check_report(report)
+        check_report(report, pending=pending)
     text = str(failed.value)
     assert "Cloud Titan: q2b_shadow_hours earned 0.5 of 2 with shadow_hours = 1.0" in text
     assert "0.5!" in text and "2*" in text  # the known pending cell is shown, not failed
     assert "q2c_canary_plan earned" not in text
-    assert check_report(report, pending={("q2b_shadow_hours", "1.0"), *KNOWN_PENDING}) is None
+    assert check_report(report, pending={("q2b_shadow_hours", "1.0"), *pending}) is None
+    with pytest.raises(AuditFailed, match="q2c_canary_plan earned 2 of 2"):
+        check_report(report, pending={("q2b_shadow_hours", "1.0")})
+
+
+def test_nothing_is_known_to_earn_points_for_nothing() -> None:
+    assert KNOWN_PENDING == {}
 
 
 def test_ops_lab_audit(built, capsys: pytest.CaptureFixture[str]) -> None:
