@@ -22,6 +22,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from otter.test_files.ok_test import OKTestFile
 
+from labtools.grading.codec import forget_snapshots
 from labtools.grading.grading_loop import PlannedCell, run_and_grade
 from labtools.grading.harness import GradingConfig, plan_cells
 
@@ -43,8 +44,8 @@ class InProcessKernel:
 
     def __init__(self) -> None:
         self.shell = InteractiveShell.instance()
+        forget_snapshots(self.shell.user_ns)
         self.shell.reset(new_session=True)
-        self.shell.__dict__.pop("_ops_grader_snapshots", None)
         self.ran: list[str] = []
 
     def run_cell(self, code: str) -> _Result:

@@ -34,6 +34,7 @@ from labtools.grading.audit import (
     format_table,
     run_audit,
 )
+from labtools.grading.codec import snapshots_in_process
 from labtools.paths import NOTEBOOK_NAME
 from opsmodel.tracks import TRACKS
 
@@ -281,4 +282,4 @@ def test_the_shell_is_given_back(built) -> None:
     _audit_one(built, built.autograder_source, "lock_part1", (), "Tiny Pioneer")
     assert shell.display_pub is publisher
     assert {k: list(v) for k, v in shell.events.callbacks.items()} == callbacks
-    assert "_ops_grader_snapshots" not in shell.__dict__
+    assert snapshots_in_process(shell.user_ns) == {}

@@ -323,6 +323,7 @@ assert check_roi(platform_roi_usd, TRACK)
 # **1d.** Implement `break_even_models(heterogeneity, params, n_max)`: the smallest whole
 # number of models $N^* \ge 1$ (an `int`) at which the platform is **strictly** cheaper
 # (ROI > 0), or `None` if there is none up to `n_max`. A tie (ROI = 0) is not break-even.
+# Build it on your `platform_roi_usd` from 1c: N* rests on it, so 1d's points need 1c right.
 
 # %% [raw]
 # # BEGIN SOLUTION

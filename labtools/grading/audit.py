@@ -44,7 +44,13 @@ from typing import Any
 import nbformat
 from otter.test_files.ok_test import OKTestFile
 
-from labtools.grading.codec import CALL_HELPER, snapshot_code
+from labtools.grading.codec import (
+    CALL_HELPER,
+    forget_snapshots,
+    put_snapshot,
+    snapshot_code,
+    snapshots_in_process,
+)
 from labtools.grading.harness import GradingConfig, load_grading_config, plan_cells
 from labtools.grading.notebook_cells import answer_cells_by_question, without_grader_calls
 from labtools.grading.samples import with_track
@@ -262,6 +268,7 @@ class InProcessSandbox:
         self.shell.display_pub = _Publisher(shell=self.shell)
 
     def close(self) -> None:
+        forget_snapshots(self.shell.user_ns)
         self.shell.reset(new_session=True)
         self.shell.display_pub = self._saved_publisher
         for name in set(self.shell.__dict__) - self._saved_attributes:
@@ -273,8 +280,8 @@ class InProcessSandbox:
         """An empty notebook with the sandbox's kernel side, as in a freshly started sandbox."""
         from labtools.sandbox.kernel import _KERNEL_SIDE
 
+        forget_snapshots(self.shell.user_ns)
         self.shell.reset(new_session=True)
-        self.shell.__dict__.pop("_ops_grader_snapshots", None)
         for event, callbacks in self._saved_callbacks.items():
             self.shell.events.callbacks[event][:] = callbacks
         config = json.dumps(
@@ -295,7 +302,7 @@ class InProcessSandbox:
 
     @property
     def snapshots(self) -> dict[str, dict[str, Any]]:
-        return self.shell.__dict__.setdefault("_ops_grader_snapshots", {})
+        return snapshots_in_process(self.shell.user_ns)
 
     def run_cell(self, code: str) -> _Cell:
         sink = io.StringIO()
@@ -611,7 +618,8 @@ def _scaffold_outcome(
         install_helpers(kernel)
         graded = _grade(kernel, test_file)
     finally:
-        kernel.snapshots[q] = dict(run.originals[q])  # a copy: impostors are patched into it
+        # A copy: impostors are patched into it.
+        put_snapshot(kernel.user_ns, q, dict(run.originals[q]))
         kernel.restore_globals(run.final)
     return _outcome(run.track, "scaffold", "answer cells as released", graded)
 

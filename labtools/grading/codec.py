@@ -26,15 +26,20 @@ __all__ = [
     "KERNEL_HELPER_SOURCE",
     "VALUE_HELPER",
     "encode_arguments",
+    "forget_snapshots",
+    "put_snapshot",
     "snapshot_code",
+    "snapshots_in_process",
 ]
 
 #: Names of the helpers defined in the student's kernel.
 CALL_HELPER = "__ops_grader_call"
 DESCRIBE_HELPER = "__ops_grader_describe"
 VALUE_HELPER = "__ops_grader_value"
-# Attribute of the IPython shell that holds the snapshots: outside the notebook's globals,
-# so neither a later cell's names nor the snapshots themselves collide.
+# Attribute of the kernel's ``sys`` module that holds the snapshots: outside the notebook's
+# globals, so neither a later cell's names nor the snapshots themselves collide. Snapshots are
+# keyed by the id of the namespace they copy, so two namespaces in one process (an in-process
+# kernel beside another) never read each other's.
 _SNAPSHOTS_ATTRIBUTE = "_ops_grader_snapshots"
 
 # Dataclasses the kernel may rebuild, by class name -> module in the student's support
@@ -79,19 +84,51 @@ def snapshot_code(label: str) -> str:
     """
     if not label.isidentifier():
         raise ValueError(f"label must be an identifier, got {label!r}")
-    shell = '__import__("IPython").get_ipython()'
+    # The code runs as a cell, so its globals() are the notebook's namespace, whatever runs
+    # it (an IPython shell or a plain exec).
     return (
-        f"{shell}.__dict__.setdefault({_SNAPSHOTS_ATTRIBUTE!r}, {{}})"
-        f"[{label!r}] = dict({shell}.user_ns)"
+        f'__import__("sys").__dict__.setdefault({_SNAPSHOTS_ATTRIBUTE!r}, {{}})'
+        f"[(id(globals()), {label!r})] = dict(globals())"
     )
 
 
+def snapshots_in_process(namespace: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The snapshots :func:`snapshot_code` took of ``namespace`` in this process, by label.
+
+    For kernels that run in the grader's own process (the impostor audit's, the tests'
+    fakes); a sandboxed kernel keeps its snapshots in its own process.
+    """
+    import sys
+
+    store = sys.__dict__.get(_SNAPSHOTS_ATTRIBUTE, {})
+    return {label: snap for (owner, label), snap in store.items() if owner == id(namespace)}
+
+
+def put_snapshot(namespace: dict[str, Any], label: str, globals_: dict[str, Any]) -> None:
+    """Set this process's snapshot ``label`` of ``namespace`` (the audit restores one)."""
+    import sys
+
+    sys.__dict__.setdefault(_SNAPSHOTS_ATTRIBUTE, {})[(id(namespace), label)] = globals_
+
+
+def forget_snapshots(namespace: dict[str, Any]) -> None:
+    """Drop this process's snapshots of ``namespace`` (an in-process kernel's reset)."""
+    import sys
+
+    store = sys.__dict__.get(_SNAPSHOTS_ATTRIBUTE)
+    if store is not None:
+        for key in [key for key in store if key[0] == id(namespace)]:
+            del store[key]
+        if not store:
+            del sys.__dict__[_SNAPSHOTS_ATTRIBUTE]
+
+
 KERNEL_HELPER_SOURCE = f"""
-def __ops_grader_globals(snapshot, _shell=__import__("IPython").get_ipython):
+def __ops_grader_globals(snapshot, _store=__import__("sys").__dict__):
     # The notebook's globals as of a snapshot (None: as they are now).
     if snapshot is None:
         return None
-    return _shell().__dict__.get({_SNAPSHOTS_ATTRIBUTE!r}, {{}}).get(snapshot)
+    return _store.get({_SNAPSHOTS_ATTRIBUTE!r}, {{}}).get((id(globals()), snapshot))
 
 
 def {VALUE_HELPER}(name, snapshot=None, _globals=__ops_grader_globals):
