@@ -52,7 +52,7 @@ def make_submissions(folder: Path, count: int) -> None:
     """``count`` notebooks: the solution on each track in turn, every fifth one blank."""
     import nbformat
 
-    from labtools.grading.samples import with_track
+    from labtools.grading.notebook_format import with_track
     from labtools.paths import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
     from opsmodel.tracks import TRACKS
 
@@ -207,7 +207,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=40)
     parser.add_argument("--autograder", type=Path, default=None)
     parser.add_argument(
-        "--kernel-factory", default="labtools.grading.sandbox_kernel:sandbox_kernel_factory"
+        "--kernel-factory", default="labtools.grading.grading_kernel:sandbox_kernel_factory"
     )
     parser.add_argument("--keep", action="store_true")
     # Child mode (internal).
@@ -225,7 +225,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     try:
         if args.autograder is None:
-            from labtools.build.pipeline import build
+            from labtools.release.pipeline import build
 
             t0 = time.perf_counter()
             # write_committed=False: a benchmark must not rewrite the committed notebooks.

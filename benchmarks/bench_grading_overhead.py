@@ -22,9 +22,9 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from labtools.grading.grading_kernel import sandbox_kernel_factory
 from labtools.grading.harness import grade_submission, load_grading_config
-from labtools.grading.notebook_cells import gradable_cells
-from labtools.grading.sandbox_kernel import sandbox_kernel_factory
+from labtools.grading.notebook_format import gradable_cells
 from labtools.paths import DIST, NOTEBOOK_NAME, SOLUTION_NOTEBOOK
 
 

@@ -13,8 +13,8 @@ __all__ = ["main"]
 
 
 def _build(args: argparse.Namespace) -> int:
-    from labtools.build.pipeline import build
-    from labtools.grading.audit import AuditFailed, format_table
+    from labtools.release.impostor_audit import AuditFailed, format_table
+    from labtools.release.pipeline import build
 
     try:
         result = build(
@@ -49,7 +49,7 @@ def _build(args: argparse.Namespace) -> int:
 
 def _nbgrader(args: argparse.Namespace) -> int:
     from labtools.nbgrader_course.config import CourseSettings
-    from labtools.nbgrader_course.course import write_course
+    from labtools.release.nbgrader_course import write_course
 
     settings = (
         CourseSettings()
@@ -71,9 +71,9 @@ def _nbgrader(args: argparse.Namespace) -> int:
 
 
 def _selfcheck(args: argparse.Namespace) -> int:
-    from labtools.build.pipeline import build
     from labtools.grading.host import HostCannotGrade
-    from labtools.grading.selfcheck import format_table, run_selfcheck
+    from labtools.release.pipeline import build
+    from labtools.selfcheck.run import format_table, run_selfcheck
 
     result = build(args.dist)
     for step, seconds in result.timings_s.items():
@@ -92,7 +92,7 @@ def _selfcheck(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from labtools.grading.audit import failure_lines, format_table, run_audit
+    from labtools.release.impostor_audit import failure_lines, format_table, run_audit
 
     source = args.dist / "autograder" / "source"
     solution = args.dist / "solutions" / NOTEBOOK_NAME
@@ -116,7 +116,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _written_pdf(args: argparse.Namespace) -> int:
-    from labtools.build.written_pdf import notebook_to_pdf
+    from labtools.release.written_pdf import notebook_to_pdf
 
     print(notebook_to_pdf(args.notebook, args.output))
     return 0

@@ -20,8 +20,8 @@ SOLUTION_NOTEBOOK = REPO / "solutions" / NOTEBOOK_NAME
 STUDENT_FILES = REPO / "assignment" / "student_files"
 #: Gradescope entry scripts copied into the autograder zip.
 AUTOGRADER_TEMPLATES = REPO / "autograder"
-#: Sample submissions of the self-check.
-SAMPLE_SUBMISSIONS = REPO / "tests" / "submissions"
+#: Hand-written sample submissions of the self-check (authored with the assignment).
+SAMPLE_SUBMISSIONS = REPO / "assignment" / "samples"
 #: Everything else the build makes goes here (ignored by git).
 DIST = REPO / "dist"
 #: The reference package and the tooling, bundled into the autograder zip.

@@ -58,9 +58,9 @@ sys.path.insert(0, str(REPO))
 
 import nbformat  # noqa: E402
 
-from labtools.grading.samples import SampleSubmission, sample_submissions  # noqa: E402
-from labtools.grading.selfcheck import _mismatches  # noqa: E402
 from labtools.paths import DIST, NOTEBOOK_NAME  # noqa: E402
+from labtools.selfcheck.run import _mismatches  # noqa: E402
+from labtools.selfcheck.samples import SampleSubmission, sample_submissions  # noqa: E402
 
 DEFAULT_CACHE = Path("/var/tmp/ops-bare-roots")
 DEFAULT_MIRROR = "http://deb.debian.org/debian"

@@ -11,7 +11,7 @@ import pytest
 def built(tmp_path_factory: pytest.TempPathFactory):
     """A fresh build into a temporary dist (committed files untouched, no PDF, no run, no
     impostor audit: tests/test_impostor_audit.py runs that on this build)."""
-    from labtools.build.pipeline import build
+    from labtools.release.pipeline import build
 
     return build(
         tmp_path_factory.mktemp("dist"),

@@ -39,7 +39,7 @@ expects what it expects; its globals say how to make it and what must come out:
     Sandbox limits of the group, over the corpus defaults (5 s per cell, 120 s in all).
 
 For every graded submission the tests also check: the Gradescope schema; no hidden test line
-(:func:`labtools.build.release_scan.hidden_test_lines`) anywhere in ``results.json``; no
+(:func:`labtools.release.release_scan.hidden_test_lines`) anywhere in ``results.json``; no
 internal error of the grader; the grader's files byte for byte unchanged; nothing but
 ``results.json`` in the results folder.
 
@@ -72,8 +72,8 @@ import nbformat
 import pytest
 from student_text import grader_internals
 
-from labtools.build.release_scan import hidden_test_lines
 from labtools.paths import NOTEBOOK_NAME, REPO, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
+from labtools.release.release_scan import hidden_test_lines
 
 pytestmark = [
     pytest.mark.slow,
@@ -336,8 +336,8 @@ def _refusing(started: list[bool]) -> Callable:
 
 
 def _grade_group(key: str, base: Path, source: Path) -> Graded:
+    from labtools.grading.grading_kernel import sandbox_kernel_factory
     from labtools.grading.harness import grade_submission, load_grading_config
-    from labtools.grading.sandbox_kernel import sandbox_kernel_factory
     from labtools.sandbox import SandboxLimits
 
     attacks = GROUPS[key]

@@ -751,10 +751,11 @@ def test_feedback_text_shows_every_test_output_and_nothing_private() -> None:
 
 @pytest.mark.slow
 def test_real_notebooks_in_the_sandbox(tmp_path: Path) -> None:
-    pytest.importorskip("labtools.grading.sandbox_kernel")
-    from labtools.build.pipeline import build
-    from labtools.grading.samples import sample_submissions, with_track
+    pytest.importorskip("labtools.grading.grading_kernel")
+    from labtools.grading.notebook_format import with_track
     from labtools.paths import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
+    from labtools.release.pipeline import build
+    from labtools.selfcheck.samples import sample_submissions
     from opsmodel.tracks import TRACKS
 
     # write_committed=False: the build must not touch the committed notebooks.

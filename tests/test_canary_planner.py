@@ -16,7 +16,7 @@ import math
 import numpy as np
 import pytest
 
-from labtools.grading.checks import check_canary_plan, reference_canary_outcome
+from labtools.grading.reference_checks import check_canary_plan, reference_canary_outcome
 from opsmodel.canary_planner import (
     DEFAULT_STAGE_HOURS,
     MAX_ITERATIONS,

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from labtools.grading.host import HostCannotGrade, check_host, make_private
-from labtools.grading.samples import sample_submissions
-from labtools.grading.selfcheck import _mismatches, grade_in_gradescope_layout
 from labtools.sandbox import kernel as kernel_module
 from labtools.sandbox import refused_layers
+from labtools.selfcheck.run import _mismatches, grade_in_gradescope_layout
+from labtools.selfcheck.samples import sample_submissions
 
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox switches user: run as root")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from labtools.build.pipeline import stale_generated_files
+from labtools.release.pipeline import stale_generated_files
 
 
 def test_committed_generated_files_are_fresh(tmp_path):

@@ -22,9 +22,9 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from otter.test_files.ok_test import OKTestFile
 
-from labtools.grading.codec import forget_snapshots
 from labtools.grading.grading_loop import PlannedCell, run_and_grade
 from labtools.grading.harness import GradingConfig, plan_cells
+from labtools.grading.kernel_calls import forget_snapshots
 
 
 @dataclass
@@ -203,7 +203,7 @@ def test_plan_falls_back_to_the_answer_cells_of_a_deleted_check() -> None:
 
 @pytest.mark.parametrize("label", ["q 1", "1q", "q;import os"])
 def test_snapshot_labels_must_be_identifiers(label: str) -> None:
-    from labtools.grading.codec import snapshot_code
+    from labtools.grading.kernel_calls import snapshot_code
 
     with pytest.raises(ValueError, match="label"):
         snapshot_code(label)

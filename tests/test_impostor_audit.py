@@ -1,11 +1,11 @@
 """Nothing for nothing: the impostor audit of the built autograder, and controls proving it
 can fail.
 
-The audit (:mod:`labtools.grading.audit`) grades, with the grader's own functions and the built
-test files, every question of every track on the untouched scaffold and on impostors of every
-graded function. Every cell of its table must be 0, the solution must keep full marks, and each
-control (a temporary copy of the autograder with one deliberately weak test file) must make the
-audit report the points that weakness gives away.
+The audit (:mod:`labtools.release.impostor_audit`) grades, with the grader's own functions and
+the built test files, every question of every track on the untouched scaffold and on impostors
+of every graded function. Every cell of its table must be 0, the solution must keep full marks,
+and each control (a temporary copy of the autograder with one deliberately weak test file) must
+make the audit report the points that weakness gives away.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from typing import Any
 
 import pytest
 
-from labtools.grading import audit
-from labtools.grading.audit import (
+from labtools.grading.kernel_calls import snapshots_in_process
+from labtools.paths import NOTEBOOK_NAME
+from labtools.release import impostor_audit as audit
+from labtools.release.impostor_audit import (
     COLUMNS,
     GRADED_FUNCTIONS,
     KNOWN_PENDING,
@@ -34,8 +36,6 @@ from labtools.grading.audit import (
     format_table,
     run_audit,
 )
-from labtools.grading.codec import snapshots_in_process
-from labtools.paths import NOTEBOOK_NAME
 from opsmodel.tracks import TRACKS
 
 pytestmark = pytest.mark.slow
@@ -217,7 +217,7 @@ def test_control_a_case_the_scaffold_passes_is_caught(built, tmp_path: Path) -> 
 def test_the_build_runs_the_audit_and_times_it(
     built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from labtools.build.pipeline import build
+    from labtools.release.pipeline import build
 
     # One track and one question keep this test fast: the full audit is tested above.
     quick = functools.partial(run_audit, tracks=["Mobile Nomad"], questions=["q3a_psi"])

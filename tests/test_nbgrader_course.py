@@ -30,10 +30,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from traitlets.utils.importstring import import_item
 
 from labtools._toml import tomllib
-from labtools.build.master import load_master
-from labtools.build.release_scan import hidden_test_lines, scan_release, secret_lines
-from labtools.grading.samples import sample_submissions
-from labtools.grading.sandbox_kernel import GRADING_LIMITS
+from labtools.grading.grading_kernel import GRADING_LIMITS
 from labtools.nbgrader_course.cells import (
     CODE_STUB,
     CaseSpec,
@@ -60,7 +57,10 @@ from labtools.nbgrader_course.generate import (
     released_view,
 )
 from labtools.paths import MASTER_SOURCE, RUBRIC, SAMPLE_SUBMISSIONS
+from labtools.release.master import load_master
+from labtools.release.release_scan import hidden_test_lines, scan_release, secret_lines
 from labtools.rubric import Rubric, load_rubric
+from labtools.selfcheck.samples import sample_submissions
 
 # The graded functions students write, named in the master's prompts (1a..3b).
 GRADED_FUNCTIONS = (
@@ -183,7 +183,7 @@ def test_bad_cell_inputs_are_refused():
     with pytest.raises(ValueError, match="one JSON string"):
         case_from_cell('# On failure: "two" "strings"\nx = 1', 1.0)
     with pytest.raises(ValueError, match="kernel_factory"):
-        resolve_factory("labtools.grading.sandbox_kernel.sandbox_kernel_factory", limits=None)
+        resolve_factory("labtools.grading.grading_kernel.sandbox_kernel_factory", limits=None)
 
 
 # ------------------------------------------------------------------ generated notebook
@@ -236,7 +236,7 @@ def test_test_cells_are_locked_one_per_otter_case(generated, master):
             hidden = "### BEGIN HIDDEN TESTS" in cell.source
             assert hidden == q.cases[k - 1].hidden
             if hidden:  # the hidden part is what compares against the reference
-                assert "labtools.grading.checks" in cell.source
+                assert "labtools.grading.reference_checks" in cell.source
 
 
 def test_written_answers_are_manually_graded_with_rubric_points(generated, rubric_points):
@@ -279,7 +279,7 @@ def test_the_release_view_holds_no_solution_and_no_hidden_test(generated, master
         if cell.cell_type == "code":
             ast.parse(cell.source)  # every released code cell is valid Python
     # The master's distinctive solution lines (as the release scan defines them) are gone.
-    from labtools.build.release_scan import solution_lines
+    from labtools.release.release_scan import solution_lines
 
     folded = " ".join(text.split())
     assert not [line for line in solution_lines(load_master(MASTER_SOURCE)) if line in folded]
@@ -614,8 +614,8 @@ def _tamper(nb: nbformat.NotebookNode, course: Path) -> nbformat.NotebookNode:
 
 
 def _gradescope_scores(sample_nb, source_dir: Path, workdir: Path) -> dict[str, float]:
+    from labtools.grading.grading_kernel import sandbox_kernel_factory
     from labtools.grading.harness import grade_submission, load_grading_config
-    from labtools.grading.sandbox_kernel import sandbox_kernel_factory
 
     submission = workdir / "submission"
     submission.mkdir(parents=True)
@@ -645,12 +645,8 @@ def cycle(built, autograder_tests, tmp_path_factory):
     """The instructor's whole cycle on a fresh build, with step times."""
     from nbgrader.api import Gradebook
 
-    from labtools.nbgrader_course.course import (
-        build_course,
-        question_scores,
-        run_nbgrader,
-        submit,
-    )
+    from labtools.nbgrader_course.course import question_scores, run_nbgrader, submit
+    from labtools.release.nbgrader_course import build_course
 
     course = tmp_path_factory.mktemp("nbgrader") / "course"
     times: dict[str, float] = {}

@@ -20,8 +20,8 @@ import pytest
 from packaging.requirements import Requirement
 
 from labtools._toml import tomllib
-from labtools.build.autograder_zip import grader_requirements
 from labtools.paths import LABTOOLS, OPSMODEL, REPO
+from labtools.release.autograder_zip import grader_requirements
 
 SHIPPED = (OPSMODEL, LABTOOLS)
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from otter.test_files.ok_test import OKTestFile
 
-from labtools.build.master import load_master
-from labtools.build.release_scan import scan_release, secret_lines
-from labtools.build.support_package import (
+from labtools.paths import MASTER_SOURCE, NOTEBOOK_NAME
+from labtools.release.master import load_master
+from labtools.release.release_scan import scan_release, secret_lines
+from labtools.release.support_package import (
     REFERENCE_ONLY_MODULES,
     SHIPPED_MODULES,
     all_opsmodel_modules,
 )
-from labtools.paths import MASTER_SOURCE, NOTEBOOK_NAME
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,7 @@ def test_release_zip_contents(built):
 
 
 def test_every_public_check_says_hidden_tests_run_later(built):
-    from labtools.build.public_notice import PUBLIC_NOTICE
+    from labtools.release.public_notice import PUBLIC_NOTICE
 
     for path in sorted((built.student_dir / "tests").glob("*.py")):
         public = [c for c in OKTestFile.from_file(str(path)).test_cases if not c.hidden]

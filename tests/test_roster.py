@@ -16,8 +16,8 @@ from labtools.grading.roster import (
     load_roster,
     track_note,
 )
-from labtools.grading.samples import sample_submissions
-from labtools.grading.selfcheck import grade_in_gradescope_layout
+from labtools.selfcheck.run import grade_in_gradescope_layout
+from labtools.selfcheck.samples import sample_submissions
 
 ROSTER = "student,track\nada@example.edu,Edge Guardian\nS1234,tiny_pioneer\n"
 

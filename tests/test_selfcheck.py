@@ -3,7 +3,7 @@
 Each sample is graded by the zip's ``run_autograder`` in a simulated Gradescope layout,
 with the sandbox (CI runs as root, so every layer is real). Expected scores: full marks for
 the solution on every track, zero for the blank release, and the hand-derived scores of
-``tests/submissions/partial.toml``.
+``assignment/samples/partial.toml``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import os
 import pytest
 from student_text import grader_internals
 
-from labtools.build.release_scan import hidden_test_lines
-from labtools.grading.selfcheck import format_table, run_selfcheck
+from labtools.release.release_scan import hidden_test_lines
+from labtools.selfcheck.run import format_table, run_selfcheck
 
 pytestmark = [
     pytest.mark.slow,

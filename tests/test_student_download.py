@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labtools.grading.notebook_cells import gradable_cells
+from labtools.grading.notebook_format import gradable_cells
 from labtools.paths import STUDENT_FILES
 
 

@@ -34,8 +34,8 @@ import pytest
 
 from labtools._toml import tomllib
 from labtools.grading.batch import rebuild_gradebook
+from labtools.grading.notebook_format import replace_definitions, with_track
 from labtools.grading.results import case_record
-from labtools.grading.samples import replace_definitions, with_track
 from labtools.grading.test_runner import CaseOutcome
 from labtools.paths import RUBRIC, STUDENT_NOTEBOOK
 from labtools.rubric import load_rubric
@@ -767,7 +767,8 @@ def course(tmp_path_factory):
 
     from labtools.nbgrader_course.cells import parse_case_grade_id
     from labtools.nbgrader_course.config import COURSE_ID
-    from labtools.nbgrader_course.course import run_nbgrader, submit, write_course
+    from labtools.nbgrader_course.course import run_nbgrader, submit
+    from labtools.release.nbgrader_course import write_course
 
     root = tmp_path_factory.mktemp("nbgrader")
     folder = root / "course"

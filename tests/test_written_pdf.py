@@ -6,8 +6,8 @@ import nbformat
 import pytest
 from pypdf import PdfReader
 
-from labtools.build.written_pdf import find_chromium, notebook_to_pdf, typeset_math, written_cells
 from labtools.paths import STUDENT_NOTEBOOK
+from labtools.release.written_pdf import find_chromium, notebook_to_pdf, typeset_math, written_cells
 
 
 def test_a_students_written_answer_is_in_the_pdf(tmp_path):

@@ -179,7 +179,7 @@ hidden: true
 points: 1.5
 failure_message: "manual_toil_hours disagrees with the reference on your track's fleet. Check each of the three terms and the log base (log2)."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_toil_on_track
+from labtools.grading.reference_checks import check_toil_on_track
 assert check_toil_on_track(manual_toil_hours, TRACK)
 
 # %%
@@ -188,7 +188,7 @@ hidden: true
 points: 1
 failure_message: "manual_toil_hours is wrong on some random fleets (other N, h and params). Use every field of params, not the defaults."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_toil_random
+from labtools.grading.reference_checks import check_toil_random
 assert check_toil_random(manual_toil_hours)
 
 # %%
@@ -197,7 +197,7 @@ hidden: true
 points: 0.5
 failure_message: "manual_toil_hours must accept a numpy array of N and return an array of the same shape."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_toil_vectorised
+from labtools.grading.reference_checks import check_toil_vectorised
 assert check_toil_vectorised(manual_toil_hours)
 
 # %% [raw]
@@ -249,7 +249,7 @@ hidden: true
 points: 2
 failure_message: "platform_cost_usd disagrees with the reference. Upkeep is platform_hours x N x hourly_cost_usd x horizon_years, on top of platform_capex_usd."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_platform_cost
+from labtools.grading.reference_checks import check_platform_cost
 assert check_platform_cost(platform_cost_usd, TRACK)
 
 # %% [raw]
@@ -305,7 +305,7 @@ hidden: true
 points: 1
 failure_message: "platform_roi_usd disagrees with the reference: manual hours x hourly cost x horizon, minus the platform cost."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_roi
+from labtools.grading.reference_checks import check_roi
 assert check_roi(platform_roi_usd, TRACK)
 
 # %% [raw]
@@ -357,7 +357,7 @@ hidden: true
 points: 1.5
 failure_message: "break_even_models gives the wrong N* for your track's heterogeneity and parameters, or platform_roi_usd (1c), which N* rests on, disagrees with the reference."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_break_even_on_track, check_roi
+from labtools.grading.reference_checks import check_break_even_on_track, check_roi
 assert check_roi(platform_roi_usd, TRACK) and check_break_even_on_track(break_even_models, TRACK)
 
 # %%
@@ -366,7 +366,7 @@ hidden: true
 points: 1
 failure_message: "break_even_models counts an exact tie (ROI = 0) as break-even, or misses None when the platform never pays off (use a strict > 0); or platform_roi_usd (1c), which N* rests on, disagrees with the reference."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_break_even_edges, check_roi
+from labtools.grading.reference_checks import check_break_even_edges, check_roi
 assert check_roi(platform_roi_usd, TRACK) and check_break_even_edges(break_even_models)
 
 # %%
@@ -375,7 +375,7 @@ hidden: true
 points: 0.5
 failure_message: "break_even_models is wrong for other heterogeneities (N* should fall as h rises), or platform_roi_usd (1c), which N* rests on, disagrees with the reference."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_break_even_sweep, check_roi
+from labtools.grading.reference_checks import check_break_even_sweep, check_roi
 assert check_roi(platform_roi_usd, TRACK) and check_break_even_sweep(break_even_models)
 
 # %% [raw]
@@ -554,7 +554,7 @@ hidden: true
 points: 1.5
 failure_message: "zero_failure_sample_size is wrong for your track's target (p_max, confidence) or for targets next to it."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_sample_size_on_track
+from labtools.grading.reference_checks import check_sample_size_on_track
 assert check_sample_size_on_track(zero_failure_sample_size, TRACK)
 
 # %%
@@ -563,7 +563,7 @@ hidden: true
 points: 0.75
 failure_message: "zero_failure_sample_size is off by one at an exact boundary (for example p = 0.99, C = 0.9999 needs 2). Snap ratios within 1e-9 of a whole number."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_sample_size_boundaries
+from labtools.grading.reference_checks import check_sample_size_boundaries
 assert check_sample_size_boundaries(zero_failure_sample_size)
 
 # %%
@@ -572,7 +572,7 @@ hidden: true
 points: 0.75
 failure_message: "zero_failure_sample_size is wrong on some random (p_max, confidence) pairs."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_sample_size_random
+from labtools.grading.reference_checks import check_sample_size_random
 assert check_sample_size_random(zero_failure_sample_size)
 
 # %% [raw]
@@ -620,7 +620,7 @@ hidden: true
 points: 2
 failure_message: "shadow_hours disagrees with the reference: hours = n / (rate x 3600 x fraction)."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_shadow_hours
+from labtools.grading.reference_checks import check_shadow_hours
 assert check_shadow_hours(shadow_hours, TRACK)
 
 # %% [raw]
@@ -709,7 +709,7 @@ hidden: true
 points: 2
 failure_message: "Your canary plan is not feasible when checked with the reference sample size and shadow hours (the target within one release cycle, the shadow fraction within capacity, the expected live failures within budget), or took more than 10 tries."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_canary_plan
+from labtools.grading.reference_checks import check_canary_plan
 assert check_canary_plan(canary_plan, TRACK)
 
 # %% [raw]
@@ -813,7 +813,7 @@ hidden: true
 points: 2
 failure_message: "The promote/rollback failure counts disagree with the SPRT decision at the checkpoint for your track's p0 and p1."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_sprt_lines
+from labtools.grading.reference_checks import check_sprt_lines
 assert check_sprt_lines(sprt_promote_max_failures, sprt_rollback_min_failures, TRACK)
 
 # %% [raw]
@@ -957,7 +957,7 @@ hidden: true
 points: 1.5
 failure_message: "psi disagrees with the reference on a worked example. Check the bin edges (reference quantiles, unique), side='right', and the eps clipping."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_psi_examples
+from labtools.grading.reference_checks import check_psi_examples
 assert check_psi_examples(psi)
 
 # %%
@@ -966,7 +966,7 @@ hidden: true
 points: 1.5
 failure_message: "psi disagrees with the reference on random features (other sizes, shifts and n_bins)."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_psi_random
+from labtools.grading.reference_checks import check_psi_random
 assert check_psi_random(psi)
 
 # %% [raw]
@@ -1030,7 +1030,7 @@ hidden: true
 points: 2
 failure_message: "skew_check gives the wrong PSI values or verdict on the ensemble's features (rotated upstream, sign flip, identical)."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_skew_on_ensemble
+from labtools.grading.reference_checks import check_skew_on_ensemble
 assert check_skew_on_ensemble(skew_check, TRACK)
 
 # %%
@@ -1039,7 +1039,7 @@ hidden: true
 points: 1
 failure_message: "skew_check must flag a contract mismatch even when every PSI is tiny, and use the psi_threshold it is given."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_skew_contracts
+from labtools.grading.reference_checks import check_skew_contracts
 assert check_skew_contracts(skew_check)
 
 # %% [raw]
@@ -1127,7 +1127,7 @@ hidden: true
 points: 2
 failure_message: "At least one verdict disagrees with what the reference ensemble and skew check show for your track."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_ensemble_verdicts
+from labtools.grading.reference_checks import check_ensemble_verdicts
 assert check_ensemble_verdicts(ensemble_verdicts, TRACK)
 
 # %% [raw]
@@ -1213,7 +1213,7 @@ hidden: true
 points: 3
 failure_message: "crisis_answer disagrees with the reference analysis of your track's crisis data."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_crisis_answer
+from labtools.grading.reference_checks import check_crisis_answer
 assert check_crisis_answer(crisis_answer, TRACK)
 
 # %% [raw]
@@ -1329,7 +1329,7 @@ hidden: true
 points: 2
 failure_message: "A number in the ledger (N*, shadow requests or hours, release feasibility) disagrees with the reference for your track and your canary plan."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_ledger_numbers
+from labtools.grading.reference_checks import check_ledger_numbers
 assert check_ledger_numbers(governance_ledger, TRACK)
 
 # %%
@@ -1338,7 +1338,7 @@ hidden: true
 points: 1
 failure_message: "The policy is not consistent with your evidence: a silent failure that only a contract catches calls for strict immutable contracts."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_ledger_policy
+from labtools.grading.reference_checks import check_ledger_policy
 assert check_ledger_policy(governance_ledger, TRACK)
 
 # %%
@@ -1347,7 +1347,7 @@ hidden: true
 points: 0.5
 failure_message: "The justification must be 60 to 200 words."
 """ # END TEST CONFIG
-from labtools.grading.checks import check_ledger_length
+from labtools.grading.reference_checks import check_ledger_length
 assert check_ledger_length(governance_ledger)
 
 # %% [raw]

@@ -74,7 +74,6 @@ import ctypes
 import datetime as dt
 import fcntl
 import hashlib
-import importlib
 import json
 import logging
 import os
@@ -96,6 +95,7 @@ from typing import Any, TextIO
 
 import yaml
 
+from labtools.files import import_callable, unzip_fresh, write_atomic
 from opsmodel._validation import InvalidInputError, check_int, check_real
 
 __all__ = [
@@ -119,7 +119,7 @@ __all__ = [
 #: The input forms :func:`detect_submissions` recognises.
 FORMS = ("files", "folders", "gradescope")
 #: ``module:callable`` returning the KernelFactory each worker grades with.
-DEFAULT_KERNEL_FACTORY = "labtools.grading.sandbox_kernel:sandbox_kernel_factory"
+DEFAULT_KERNEL_FACTORY = "labtools.grading.grading_kernel:sandbox_kernel_factory"
 #: Wall-time cap of one submission, enforced by the parent. Above the harness's own 600 s
 #: budget for the notebook's cells, so that budget normally ends a slow notebook first and
 #: the points of the tests that then run are kept; this cap is for a grader that hangs.
@@ -510,17 +510,6 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file and ``os.replace``: a reader sees old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as stream:
-        stream.write(text)
-        stream.flush()
-        os.fsync(stream.fileno())  # a finished result survives a crash of the machine too
-    os.replace(tmp, path)
-
-
 def feedback_text(results: dict[str, Any], *, student: str) -> str:
     """The student-visible text of a ``results.json``: score, summary, each test's output.
 
@@ -628,12 +617,12 @@ def rebuild_gradebook(output: Path) -> Path:
         feedback = output / "feedback" / f"{key}.txt"
         text = feedback_text(results, student=meta.get("student_id", key))
         if not feedback.is_file() or feedback.read_text(encoding="utf-8") != text:
-            _write_atomic(feedback, text)
+            write_atomic(feedback, text)
     head = ["submission", "student_id", "name", "email"]
     tail = ["total", "possible", "status", "elapsed_s", "graded_at", "detail"]
     table = pd.DataFrame(rows, columns=[*head, *questions, *tail])
     gradebook = output / "gradebook.csv"
-    _write_atomic(gradebook, table.to_csv(index=False))
+    write_atomic(gradebook, table.to_csv(index=False))
     return gradebook
 
 
@@ -795,19 +784,10 @@ def _output_lock(output: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _unzip_fresh(archive: Path, destination: Path) -> Path:
-    if destination.exists():
-        shutil.rmtree(destination)
-    destination.mkdir(parents=True)
-    with zipfile.ZipFile(archive) as opened:
-        opened.extractall(destination)  # extractall drops absolute and ``..`` member paths
-    return destination
-
-
 def _autograder_dir(autograder_source: Path, output: Path) -> Path:
     path = Path(autograder_source)
     if path.is_file() and zipfile.is_zipfile(path):
-        path = _unzip_fresh(path, output / ".autograder")
+        path = unzip_fresh(path, output / ".autograder")
     if not (path / "ops_lab.json").is_file():
         raise InvalidInputError(
             "autograder_source must be the autograder zip or its unzipped source folder "
@@ -820,7 +800,7 @@ def _autograder_dir(autograder_source: Path, output: Path) -> Path:
 def _input_dir(submissions: Path, output: Path) -> Path:
     path = Path(submissions)
     if path.is_file() and zipfile.is_zipfile(path):
-        return _unzip_fresh(path, output / ".export")
+        return unzip_fresh(path, output / ".export")
     return path
 
 
@@ -1128,11 +1108,11 @@ class _Batch:
                 "graded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             }
         }
-        _write_atomic(
+        write_atomic(
             self.output / "feedback" / f"{submission.key}.txt",
             feedback_text(results, student=submission.student_id),
         )
-        _write_atomic(self.output / "results" / f"{submission.key}.json", json.dumps(results))
+        write_atomic(self.output / "results" / f"{submission.key}.json", json.dumps(results))
         self.graded.append(submission.key)
         self.problems_now += outcome.status == "problem"
         score = f"{float(results.get('score', 0)):g}/{sum(self.questions.values()):g}"
@@ -1644,11 +1624,9 @@ def _lazy_kernel_factory(spec: str) -> Callable[..., Any]:
     where the sandbox cannot run; an import failure becomes the grader's error on the
     submissions that need a kernel.
     """
-    module_name, _, attribute = spec.partition(":")
 
     def factory(job: Path, config: Any) -> Any:
-        make = getattr(importlib.import_module(module_name), attribute)
-        return make()(job, config)
+        return import_callable(spec, argument="kernel_factory")()(job, config)
 
     return factory
 
@@ -1701,7 +1679,7 @@ def _worker_process(task: dict[str, Any], server_pid: int) -> None:
         kernel_factory=_lazy_kernel_factory(task["kernel_factory"]),
         identities=task.get("identities", ()),
     )
-    _write_atomic(
+    write_atomic(
         work / "report.json",
         json.dumps(
             {
@@ -1767,9 +1745,8 @@ def _fork_server_main(argv: list[str]) -> int:
     # environment on first use (about 20 s, once per machine), which is then neither charged
     # to one submission's time cap nor raced by several workers. A failure is said here, in
     # the log; each worker then meets it again and records it as that submission's error.
-    module_name, _, attribute = args.kernel_factory.partition(":")
     try:
-        getattr(importlib.import_module(module_name), attribute)()
+        import_callable(args.kernel_factory, argument="--kernel-factory")()
     except Exception:
         print(f"the kernel factory {args.kernel_factory} could not be prepared:", file=sys.stderr)
         traceback.print_exc()

@@ -53,10 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     results_dir = root / "results"
     results = results_dir / "results.json"
     try:
+        from labtools.grading.grading_kernel import sandbox_kernel_factory
         from labtools.grading.harness import grade_submission, load_grading_config
         from labtools.grading.host import HostCannotGrade, check_host, make_private
         from labtools.grading.roster import gradescope_identities
-        from labtools.grading.sandbox_kernel import sandbox_kernel_factory
 
         # Gradescope's image decides the modes of these folders: make them the grader's
         # alone before anything else, as the sandbox may have no mount namespace to hide them.

@@ -5,7 +5,7 @@ notebooks) and nbgrader's sandboxed autograde step
 (:mod:`labtools.nbgrader_course.execute`). Each plans the cells of its own notebook format
 (:class:`PlannedCell`: the code to run, and the questions whose state is taken right after
 it); this loop runs them, takes a snapshot of the notebook's globals at each question's
-check (:func:`labtools.grading.codec.snapshot_code`), and runs every question's tests
+check (:func:`labtools.grading.kernel_calls.snapshot_code`), and runs every question's tests
 against its own snapshot. A later cell that reuses a graded name (``psi = psi(a, b)``)
 therefore neither costs nor earns that question anything. A question whose check the loop
 never reached is graded on the final state.
@@ -20,7 +20,7 @@ from typing import Any
 
 from otter.test_files.ok_test import OKTestFile
 
-from labtools.grading.codec import snapshot_code
+from labtools.grading.kernel_calls import snapshot_code
 from labtools.grading.test_runner import (
     KernelSession,
     QuestionOutcome,

@@ -29,7 +29,7 @@ from typing import Any
 import nbformat
 
 from labtools.grading.grading_loop import PlannedCell, run_and_grade
-from labtools.grading.notebook_cells import (
+from labtools.grading.notebook_format import (
     checked_questions,
     is_grader_boilerplate,
     without_grader_calls,

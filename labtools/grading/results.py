@@ -10,11 +10,11 @@ cases contribute their points and their authored failure message only.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from labtools.files import write_atomic
 from labtools.grading.test_runner import CaseOutcome, QuestionOutcome
 
 __all__ = ["build_results", "case_record", "write_results", "MAX_OUTPUT_CHARS"]
@@ -134,7 +134,4 @@ def build_results(
 
 def write_results(results: dict[str, Any], path: Path) -> None:
     """Write atomically, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(results, indent=2))

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 from otter.test_files.ok_test import OKTestFile, run_doctest
 
-from labtools.grading.codec import (
+from labtools.grading.kernel_calls import (
     CALL_HELPER,
     DESCRIBE_HELPER,
     KERNEL_HELPER_SOURCE,
@@ -206,7 +206,7 @@ def student_namespace(
         The names the question's tests read.
     snapshot : str or None
         The snapshot of the notebook's globals to grade against (see
-        :func:`labtools.grading.codec.snapshot_code`); ``None`` grades the final state.
+        :func:`labtools.grading.kernel_calls.snapshot_code`); ``None`` grades the final state.
     question : str or None
         The question's name, for the notes.
     noted : set of str or None

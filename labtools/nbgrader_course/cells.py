@@ -8,7 +8,7 @@ nothing, Otter scores case by case, so one cell per case keeps Otter's partial p
     # q1a_manual_toil: test 3 of 5 (hidden, 1 point); it runs when your notebook is graded.
     ### BEGIN HIDDEN TESTS
     # On failure: "manual_toil_hours disagrees with the reference on your track's fleet. ..."
-    from labtools.grading.checks import check_toil_on_track
+    from labtools.grading.reference_checks import check_toil_on_track
     assert check_toil_on_track(manual_toil_hours, TRACK)
     ### END HIDDEN TESTS
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from labtools.grading.sandbox_kernel import GRADING_LIMITS
+from labtools.grading.grading_kernel import GRADING_LIMITS
 from labtools.nbgrader_course.cells import CODE_STUB, TEXT_STUB
 
 __all__ = [
@@ -66,7 +66,7 @@ class CourseSettings:
     course_id: str = COURSE_ID
     cell_timeout_s: int = int(GRADING_LIMITS.cell_timeout_s)
     total_timeout_s: int = int(GRADING_LIMITS.total_timeout_s)
-    kernel_factory: str = "labtools.grading.sandbox_kernel:sandbox_kernel_factory"
+    kernel_factory: str = "labtools.grading.grading_kernel:sandbox_kernel_factory"
 
     def __post_init__(self) -> None:
         for name in ("cell_timeout_s", "total_timeout_s"):

@@ -29,7 +29,6 @@ feedback shows the student what their code printed and where it failed.
 from __future__ import annotations
 
 import copy
-import importlib
 import shutil
 import tempfile
 import time
@@ -47,11 +46,12 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 from traitlets import Integer, List, Unicode
 
+from labtools.files import import_callable
+from labtools.grading.grading_kernel import GRADING_LIMITS
 from labtools.grading.grading_loop import PlannedCell, run_and_grade
 from labtools.grading.harness import GradingConfig
-from labtools.grading.notebook_cells import is_grader_boilerplate, without_grader_calls
+from labtools.grading.notebook_format import is_grader_boilerplate, without_grader_calls
 from labtools.grading.roster import load_roster, track_note
-from labtools.grading.sandbox_kernel import GRADING_LIMITS
 from labtools.grading.test_runner import KernelSession, QuestionOutcome
 from labtools.nbgrader_course.cells import (
     CaseSpec,
@@ -145,7 +145,7 @@ def load_test_cells(db_url: str, notebook_id: str, assignment_id: str) -> list[T
 def resolve_factory(path: str, *, limits: SandboxLimits) -> KernelFactory:
     """The kernel factory named by ``"module:function"``, made with ``function(limits=...)``.
 
-    The default, :func:`labtools.grading.sandbox_kernel.sandbox_kernel_factory`, is the
+    The default, :func:`labtools.grading.grading_kernel.sandbox_kernel_factory`, is the
     Gradescope harness's own factory.
 
     Parameters
@@ -165,10 +165,7 @@ def resolve_factory(path: str, *, limits: SandboxLimits) -> KernelFactory:
     ValueError
         If ``path`` is not of the form ``module:function``.
     """
-    module_name, sep, attribute = path.partition(":")
-    if not sep or not module_name or not attribute:
-        raise ValueError(f"kernel_factory must be 'module:function', got {path!r}")
-    return getattr(importlib.import_module(module_name), attribute)(limits=limits)
+    return import_callable(path, argument="kernel_factory")(limits=limits)
 
 
 def _student_frames(traceback: str) -> str:
@@ -268,7 +265,7 @@ class SandboxedExecute(NbGraderPreprocessor):
         help="Seconds all the student cells of one notebook may take; later cells are not run.",
     ).tag(config=True)
     kernel_factory = Unicode(
-        "labtools.grading.sandbox_kernel:sandbox_kernel_factory",
+        "labtools.grading.grading_kernel:sandbox_kernel_factory",
         help="'module:function'; the function returns the kernel factory of the Gradescope "
         "harness, (job folder, GradingConfig) -> context manager of a sandboxed kernel.",
     ).tag(config=True)

@@ -49,7 +49,7 @@ from otter.assign.solutions import (
 )
 from otter.assign.tests_manager import BEGIN_TEST_CONFIG_REGEX, END_TEST_CONFIG_REGEX
 
-from labtools.grading.notebook_cells import is_grader_boilerplate
+from labtools.grading.notebook_format import is_grader_boilerplate
 from labtools.nbgrader_course.cells import (
     CODE_STUB,
     SOLUTION_BEGIN,
@@ -496,7 +496,7 @@ def generate_source_notebook(
     Parameters
     ----------
     master : NotebookNode
-        The master notebook (:func:`labtools.build.master.load_master`).
+        The master notebook (:func:`labtools.release.master.load_master`).
     rubric : Rubric or None
         When given, every question's points and grader must agree with it.
 

@@ -9,7 +9,7 @@ Two notebook forms carry the same answers:
 
 Otter (Gradescope, a folder of notebooks)
     Each manually graded question sits between ``<!-- BEGIN QUESTION -->`` and
-    ``<!-- END QUESTION -->`` markdown markers (see :mod:`labtools.build.written_pdf`); the
+    ``<!-- END QUESTION -->`` markdown markers (see :mod:`labtools.release.written_pdf`); the
     answer is every cell in between except the prompt: the ``otter_answer_cell`` markdown
     cells, and for the ledger the ``ledger_justification = \"\"\"...\"\"\"`` code cell.
 nbgrader (``submitted/``)
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import nbformat
 
-from labtools.build.written_pdf import BEGIN_MARK, END_MARK
+from labtools.grading.notebook_format import BEGIN_MARK, END_MARK
 from labtools.rubric import Rubric
 
 __all__ = [

@@ -19,7 +19,7 @@ notebooks or zips, per-student folders, a Gradescope export, or an nbgrader cour
     The same rubric in the form Gradescope's rubric editor takes (one item a line with its
     points), for courses that grade the written-answers PDF on Gradescope instead.
 ``pdf/<key>.pdf`` (with ``pdfs=True``)
-    Each student's written answers as a PDF (:func:`labtools.build.written_pdf.notebook_to_pdf`),
+    Each student's written answers as a PDF (:func:`labtools.release.written_pdf.notebook_to_pdf`),
     for uploading to Gradescope's manual-grading assignment on the students' behalf.
 
 Order: one seeded shuffle of the students, the same in every question and in the sheet (see
@@ -32,7 +32,6 @@ import datetime as dt
 import html
 import json
 import math
-import os
 import random
 import secrets
 import shutil
@@ -44,6 +43,7 @@ from pathlib import Path
 
 import nbformat
 
+from labtools.files import unzip_fresh, write_atomic
 from labtools.paths import NOTEBOOK_NAME, STUDENT_NOTEBOOK
 from labtools.rubric import Rubric, RubricQuestion, load_rubric, render_gradescope_rubric
 from labtools.ta.answers import (
@@ -579,15 +579,8 @@ Then run <code>ops-lab ta-import</code>.</p>
 # --------------------------------------------------------------------------- the packet
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _written_pdf(nb: nbformat.NotebookNode, pdf: Path) -> None:
-    from labtools.build.written_pdf import notebook_to_pdf
+    from labtools.release.written_pdf import notebook_to_pdf
 
     with tempfile.TemporaryDirectory(prefix="ta-pdf-") as tmp:
         path = Path(tmp) / NOTEBOOK_NAME
@@ -686,11 +679,7 @@ def write_packet(
         )
     if submissions.is_file() and zipfile.is_zipfile(submissions):
         # Gradescope's "Export Submissions" zip, read as the batch reads it: unpacked.
-        unpacked = output / ".export"
-        shutil.rmtree(unpacked, ignore_errors=True)
-        with zipfile.ZipFile(submissions) as archive:
-            archive.extractall(unpacked)  # drops absolute and ``..`` member paths
-        submissions = unpacked
+        submissions = unzip_fresh(submissions, output / ".export")
     folder, course = locate_input(submissions)
     detected = detect_submissions(folder)
     form = "nbgrader" if course is not None else detected.form
@@ -751,13 +740,13 @@ def write_packet(
     html_path = output / "packet.html"
     key_path = output / "key.json"
     gradescope_path = output / "gradescope-rubric.txt"
-    _write_atomic(
+    write_atomic(
         html_path,
         render_packet_html(entries, rubric, prompts=prompts, seed=seed, created=created),
     )
-    _write_atomic(key_path, key_record.to_json())
-    _write_atomic(gradescope_path, render_gradescope_rubric(rubric))
-    _write_atomic(sheet_path, render_blank_sheet(key_record, rubric))
+    write_atomic(key_path, key_record.to_json())
+    write_atomic(gradescope_path, render_gradescope_rubric(rubric))
+    write_atomic(sheet_path, render_blank_sheet(key_record, rubric))
     written_pdfs = []
     if pdfs:
         for entry in entries:

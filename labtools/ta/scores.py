@@ -25,11 +25,11 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from labtools.files import write_atomic
 from labtools.rubric import Rubric, RubricQuestion, load_rubric
 from labtools.ta.sheet import (
     KEY_COLUMN,
@@ -734,10 +734,7 @@ def write_combined_gradebook(
     writer.writeheader()
     writer.writerows(rows)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(out.getvalue(), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, out.getvalue())
     return path
 
 

@@ -40,7 +40,7 @@ def _adv_by_path(path):
 _adv_try("import", lambda: __import__("opsmodel.toil", fromlist=["x"]).manual_toil_hours)
 _adv_try("attribute", lambda: __import__("opsmodel").manual_toil_hours)
 _adv_try("importlib", lambda: importlib.import_module("opsmodel.population_stability").psi)
-_adv_try("checks", lambda: importlib.import_module("labtools.grading.checks").check_roi)
+_adv_try("checks", lambda: importlib.import_module("labtools.grading.reference_checks").check_roi)
 for _p in ("@SOURCE@/lib/opsmodel/toil.py", "/autograder/source/lib/opsmodel/toil.py",
            "@REPO@/opsmodel/toil.py"):
     _adv_try(f"file {_p}", lambda _p=_p: _adv_by_path(_p))

@@ -2,7 +2,8 @@
 
 After the answers, the last cell makes ``numpy.isclose``/``allclose``/``testing``,
 ``math.isclose``, ``builtins.all``/``any`` always agree, makes doctest report success,
-plants fake ``otter`` and ``labtools.grading.checks`` modules whose every check returns True,
+plants fake ``otter`` and ``labtools.grading.reference_checks`` modules whose every check
+returns True,
 and defines its own ``__ops_grader_call``. Expected: no effect at all (the comparisons and
 the tests run on the grader's side; the grader's helpers are defined after the notebook), so
 the scores are the solution's.
@@ -39,7 +40,8 @@ def _adv_fake_module(name):
 
 
 for _name in ("otter", "otter.test_files", "otter.test_files.ok_test", "labtools",
-              "labtools.grading", "labtools.grading.checks", "labtools.grading.test_runner"):
+              "labtools.grading", "labtools.grading.reference_checks",
+              "labtools.grading.test_runner"):
     sys.modules[_name] = _adv_fake_module(_name)
 
 

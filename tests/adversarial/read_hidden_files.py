@@ -21,8 +21,8 @@ _adv_targets = [
     "../results/results.json", "/autograder/source/tests/q3a_psi.py",
     "/autograder/source/ops_lab.json", "/autograder/source/lib/opsmodel/toil.py",
     "/autograder/results/results.json", "@SOURCE@/tests/q3a_psi.py", "@SOURCE@/ops_lab.json",
-    "@SOURCE@/lib/opsmodel/toil.py", "@SOURCE@/lib/labtools/grading/checks.py",
-    "@REPO@/opsmodel/population_stability.py", "@REPO@/labtools/grading/checks.py",
+    "@SOURCE@/lib/opsmodel/toil.py", "@SOURCE@/lib/labtools/grading/reference_checks.py",
+    "@REPO@/opsmodel/population_stability.py", "@REPO@/labtools/grading/reference_checks.py",
     "@RESULTS@/results.json",
 ]
 _adv_found = {}

@@ -8,6 +8,10 @@ Layout inside the zip (Gradescope unpacks it to ``/autograder/source``)::
     tests/                       every Otter test file, hidden cases included
     files/opsmodel/              the student support package, copied next to the notebook
     lib/opsmodel, lib/labtools   the reference and the grader (trusted side only)
+
+Of ``labtools`` only what grading runs ships (:data:`GRADER_MODULES`): the grading harness
+and the sandbox, never the release build, batch grading, nbgrader, the TA workflow or the
+self-check.
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from pathlib import Path
 import nbformat
 
 from labtools._toml import tomllib
-from labtools.build.support_package import stage_support_package
-from labtools.grading.notebook_cells import answer_cells_by_question
+from labtools.grading.notebook_format import answer_cells_by_question
 from labtools.paths import AUTOGRADER_TEMPLATES, LABTOOLS, NOTEBOOK_NAME, OPSMODEL, REPO
+from labtools.release.support_package import stage_support_package
 from labtools.rubric import Rubric
 
 __all__ = ["GRADING_CONFIG_NAME", "assemble_autograder_source", "zip_folder"]
@@ -39,6 +43,21 @@ def _is_cache(path: Path) -> bool:
 
 def _ignore(_directory: str, names: list[str]) -> set[str]:
     return {n for n in names if n == "__pycache__" or n.endswith(".pyc")}
+
+
+#: What of ``labtools`` the Gradescope grader runs: its packages and top-level modules.
+GRADER_MODULES = ("__init__.py", "_toml.py", "files.py", "grading", "sandbox")
+
+
+def _copy_grader_library(destination: Path) -> None:
+    """Copy :data:`GRADER_MODULES` of ``labtools`` into ``destination``."""
+    destination.mkdir(parents=True)
+    for name in GRADER_MODULES:
+        source = LABTOOLS / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name, ignore=_ignore)
+        else:
+            shutil.copy2(source, destination / name)
 
 
 def grader_requirements() -> list[str]:
@@ -65,7 +84,7 @@ def assemble_autograder_source(
     stage_support_package(destination / "files")
     lib = destination / "lib"
     shutil.copytree(OPSMODEL, lib / "opsmodel", ignore=_ignore)
-    shutil.copytree(LABTOOLS, lib / "labtools", ignore=_ignore)
+    _copy_grader_library(lib / "labtools")
     questions = {q.name: q.points for q in rubric.questions if not q.manual}
     answer_cells = answer_cells_by_question(nbformat.read(release_notebook, as_version=4))
     config = {

@@ -11,8 +11,8 @@ Everything else goes to ``dist/``:
 - ``dist/nbgrader/``: the nbgrader course (source notebook with nbgrader metadata, support
   package, ``nbgrader_config.py``).
 
-Before the slow optional steps, the impostor audit (:mod:`labtools.grading.audit`) grades the
-built autograder on the untouched scaffold and on impostors of every graded function: the
+Before the slow optional steps, the impostor audit (:mod:`labtools.release.impostor_audit`)
+grades the built autograder on the untouched scaffold and on impostors of every graded function: the
 build fails if any of them earns a point.
 """
 
@@ -27,15 +27,7 @@ from typing import TYPE_CHECKING
 
 import nbformat
 
-from labtools.build.autograder_zip import assemble_autograder_source, zip_folder
-from labtools.build.master import load_master
-from labtools.build.notebooks import read_normalised_text, write_normalised
-from labtools.build.otter_assign import AssignOutput, run_otter_assign
-from labtools.build.release_scan import scan_release, secret_lines
-from labtools.build.student_files import write_student_files
-from labtools.build.written_pdf import notebook_to_pdf
 from labtools.grading.roster import ROSTER_FILE, load_roster
-from labtools.nbgrader_course.course import build_course
 from labtools.paths import (
     DIST,
     MASTER_SOURCE,
@@ -44,6 +36,14 @@ from labtools.paths import (
     SOLUTION_NOTEBOOK,
     STUDENT_NOTEBOOK,
 )
+from labtools.release.autograder_zip import assemble_autograder_source, zip_folder
+from labtools.release.master import load_master
+from labtools.release.nbgrader_course import build_course
+from labtools.release.notebooks import read_normalised_text, write_normalised
+from labtools.release.otter_assign import AssignOutput, run_otter_assign
+from labtools.release.release_scan import scan_release, secret_lines
+from labtools.release.student_files import write_student_files
+from labtools.release.written_pdf import notebook_to_pdf
 from labtools.rubric import (
     Rubric,
     load_rubric,
@@ -53,7 +53,7 @@ from labtools.rubric import (
 )
 
 if TYPE_CHECKING:
-    from labtools.grading.audit import AuditReport
+    from labtools.release.impostor_audit import AuditReport
 
 __all__ = ["BuildResult", "build", "stale_generated_files", "README_TABLE_MARKERS"]
 
@@ -146,8 +146,9 @@ def build(
 
     ``roster`` (a CSV of student -> track, :mod:`labtools.grading.roster`) binds tracks to
     students: it goes into the autograder and the nbgrader course. ``audit`` runs the
-    impostor audit (:func:`labtools.grading.audit.run_audit`, about half a minute), which
-    raises :class:`~labtools.grading.audit.AuditFailed` if anything earns points for nothing.
+    impostor audit (:func:`labtools.release.impostor_audit.run_audit`, about half a
+    minute), which raises :class:`~labtools.release.impostor_audit.AuditFailed` if anything
+    earns points for nothing.
     """
     checked_roster = load_roster(roster) if roster is not None else None
     timings: dict[str, float] = {}
@@ -199,7 +200,7 @@ def build(
         shutil.copy2(roster, result.nbgrader_course / ROSTER_FILE)
     timings["nbgrader_course"] = time.perf_counter() - t0
     if audit:
-        from labtools.grading.audit import check_report, run_audit
+        from labtools.release.impostor_audit import check_report, run_audit
 
         t0 = time.perf_counter()
         result.audit = run_audit(source, solution, student_dir / NOTEBOOK_NAME)

@@ -5,14 +5,13 @@
   variables (``psi = psi(a, b)``), an honest habit that must cost nothing: each question is
   graded as it stood at its own check;
 - ``blank``: the student release as downloaded;
-- ``partial``: the student release with the definitions of ``tests/submissions/partial.py``
+- ``partial``: the student release with the definitions of ``assignment/samples/partial.py``
   put in place of the release's own (found by name, wherever the cell is), expected scores
   in ``partial.toml``.
 """
 
 from __future__ import annotations
 
-import ast
 import copy
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +19,10 @@ from pathlib import Path
 import nbformat
 
 from labtools._toml import tomllib
+from labtools.grading.notebook_format import replace_definitions, with_track
 from labtools.paths import SAMPLE_SUBMISSIONS, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 
-__all__ = ["SampleSubmission", "replace_definitions", "with_track", "sample_submissions"]
+__all__ = ["SampleSubmission", "sample_submissions"]
 
 
 @dataclass(frozen=True)
@@ -33,56 +33,6 @@ class SampleSubmission:
     notebook: nbformat.NotebookNode
     expected: dict[str, float] | None  # question -> points; missing questions expect 0
     full_marks: bool = False
-
-
-def _top_level_definitions(source: str) -> dict[str, ast.stmt]:
-    """Top-level statements of ``source`` by the name they bind (def or simple assignment)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return {}
-    found: dict[str, ast.stmt] = {}
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            found[node.name] = node
-        elif isinstance(node, ast.Assign):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    found[target.id] = node
-    return found
-
-
-def replace_definitions(nb: nbformat.NotebookNode, code: str) -> nbformat.NotebookNode:
-    """Put each top-level definition of ``code`` in place of the notebook's own.
-
-    Raises
-    ------
-    KeyError
-        If the notebook defines no such name (the sample is stale).
-    """
-    nb = copy.deepcopy(nb)
-    lines = code.splitlines()
-    for name, node in _top_level_definitions(code).items():
-        start = node.lineno - 1 - len(getattr(node, "decorator_list", []))
-        snippet = "\n".join(lines[start : node.end_lineno])
-        for cell in nb.cells:
-            if cell.cell_type != "code":
-                continue
-            target = _top_level_definitions(cell.source).get(name)
-            if target is None:
-                continue
-            cell_lines = cell.source.splitlines()
-            cell_lines[target.lineno - 1 : target.end_lineno] = snippet.splitlines()
-            cell.source = "\n".join(cell_lines)
-            break
-        else:
-            raise KeyError(f"the notebook does not define {name!r}")
-    return nb
-
-
-def with_track(nb: nbformat.NotebookNode, track: str) -> nbformat.NotebookNode:
-    """The notebook with ``TRACK`` set to ``track``."""
-    return replace_definitions(nb, f"TRACK = {track!r}\n")
 
 
 #: Appended to the ledger's answer cell of ``reuse-names``: after the checks of 2a, 2b, 3a and

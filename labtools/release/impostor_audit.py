@@ -3,7 +3,7 @@
 For each track, the solution notebook runs once, cell by cell, in IPython's shell in this
 process, with the sandbox's own kernel side installed (so results cross as the sandbox's JSON),
 planned by the grader's :func:`~labtools.grading.harness.plan_cells` and with the grader's
-snapshot at each question's check (:func:`~labtools.grading.codec.snapshot_code`). Then each
+snapshot at each question's check (:func:`~labtools.grading.kernel_calls.snapshot_code`). Then each
 question is graded by the grader's own :func:`~labtools.grading.test_runner.student_namespace`
 and :func:`~labtools.grading.test_runner.run_question`, with the built test files (hidden cases
 included), on submissions that must earn nothing:
@@ -44,16 +44,19 @@ from typing import Any
 import nbformat
 from otter.test_files.ok_test import OKTestFile
 
-from labtools.grading.codec import (
+from labtools.grading.harness import GradingConfig, load_grading_config, plan_cells
+from labtools.grading.kernel_calls import (
     CALL_HELPER,
     forget_snapshots,
     put_snapshot,
     snapshot_code,
     snapshots_in_process,
 )
-from labtools.grading.harness import GradingConfig, load_grading_config, plan_cells
-from labtools.grading.notebook_cells import answer_cells_by_question, without_grader_calls
-from labtools.grading.samples import with_track
+from labtools.grading.notebook_format import (
+    answer_cells_by_question,
+    with_track,
+    without_grader_calls,
+)
 from labtools.grading.test_runner import (
     QuestionOutcome,
     install_helpers,

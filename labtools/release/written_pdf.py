@@ -19,11 +19,10 @@ import nbformat
 from latex2mathml.converter import convert as convert_to_mathml
 from nbconvert import HTMLExporter
 
+from labtools.grading.notebook_format import BEGIN_MARK, END_MARK
+
 __all__ = ["find_chromium", "written_cells", "notebook_to_pdf", "html_to_pdf", "typeset_math"]
 
-# Otter Assign wraps each manually graded question of the student notebook in these markers.
-BEGIN_MARK = "<!-- BEGIN QUESTION -->"
-END_MARK = "<!-- END QUESTION -->"
 
 _CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "chromium", "chromium-browser")
 # Flags for a closed network: without the background-networking ones Chromium keeps

@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 from otter.test_files.ok_test import OKTestFile
 
-from labtools.build.support_package import REFERENCE_ONLY_MODULES, SHIPPED_MODULES
+from labtools.release.support_package import REFERENCE_ONLY_MODULES, SHIPPED_MODULES
 
 __all__ = ["Leak", "secret_lines", "scan_release", "release_texts"]
 

@@ -14,17 +14,17 @@ import os
 import subprocess
 import sys
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from labtools.build.pipeline import BuildResult, build
+from labtools.files import unzip_fresh
 from labtools.grading.host import HostCannotGrade
-from labtools.grading.samples import SampleSubmission, sample_submissions
 from labtools.paths import DIST, NOTEBOOK_NAME
+from labtools.release.pipeline import BuildResult, build
+from labtools.selfcheck.samples import SampleSubmission, sample_submissions
 
 __all__ = ["GradedSample", "grade_in_gradescope_layout", "run_selfcheck", "format_table"]
 
@@ -61,8 +61,7 @@ def grade_in_gradescope_layout(
     source, submission, results = (workdir / d for d in ("source", "submission", "results"))
     for folder in (source, submission, results):
         folder.mkdir(parents=True)
-    with zipfile.ZipFile(autograder_zip) as archive:
-        archive.extractall(source)
+    unzip_fresh(autograder_zip, source)
     (source / "run_autograder").chmod(0o755)
     nbformat.write(notebook, submission / NOTEBOOK_NAME)
     if metadata is not None:

@@ -8,10 +8,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from labtools.build.master import write_master_ipynb
-from labtools.build.public_notice import add_public_notice
-from labtools.build.support_package import stage_support_package, verify_support_package
 from labtools.paths import STUDENT_FILES
+from labtools.release.master import write_master_ipynb
+from labtools.release.public_notice import add_public_notice
+from labtools.release.support_package import stage_support_package, verify_support_package
 
 #: The export helper the notebook's last cell imports (see its module docstring).
 EXPORT_HELPER = "ops_lab_submit.py"

@@ -1,12 +1,23 @@
-"""Which code the grader runs from a submitted notebook."""
+"""The lab's notebook format: the code graders run, Otter's markers, definitions by name.
+
+One module for what every path knows about a notebook's cells: the answer cells of each
+question, the grader and export calls a grader strips, the written-question markers of the
+student notebook, and putting a definition in place of the notebook's own (a track, a
+sample's answers).
+"""
 
 from __future__ import annotations
 
 import ast
+import copy
 
 import nbformat
 
 __all__ = [
+    "BEGIN_MARK",
+    "END_MARK",
+    "replace_definitions",
+    "with_track",
     "answer_cells_by_question",
     "checked_questions",
     "gradable_cells",
@@ -14,6 +25,10 @@ __all__ = [
     "without_grader_calls",
 ]
 
+
+# Otter Assign wraps each manually graded question of the student notebook in these markers.
+BEGIN_MARK = "<!-- BEGIN QUESTION -->"
+END_MARK = "<!-- END QUESTION -->"
 
 #: Modules that only drive the student's JupyterLab: Otter, and the lab's export helper
 #: (``ops_lab_submit``, shipped beside the notebook and absent from every grader).
@@ -134,3 +149,53 @@ def answer_cells_by_question(release: nbformat.NotebookNode) -> dict[str, list[s
             if questions:
                 pending = []
     return found
+
+
+def _top_level_definitions(source: str) -> dict[str, ast.stmt]:
+    """Top-level statements of ``source`` by the name they bind (def or simple assignment)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    found: dict[str, ast.stmt] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            found[node.name] = node
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = node
+    return found
+
+
+def replace_definitions(nb: nbformat.NotebookNode, code: str) -> nbformat.NotebookNode:
+    """Put each top-level definition of ``code`` in place of the notebook's own.
+
+    Raises
+    ------
+    KeyError
+        If the notebook defines no such name (the sample is stale).
+    """
+    nb = copy.deepcopy(nb)
+    lines = code.splitlines()
+    for name, node in _top_level_definitions(code).items():
+        start = node.lineno - 1 - len(getattr(node, "decorator_list", []))
+        snippet = "\n".join(lines[start : node.end_lineno])
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            target = _top_level_definitions(cell.source).get(name)
+            if target is None:
+                continue
+            cell_lines = cell.source.splitlines()
+            cell_lines[target.lineno - 1 : target.end_lineno] = snippet.splitlines()
+            cell.source = "\n".join(cell_lines)
+            break
+        else:
+            raise KeyError(f"the notebook does not define {name!r}")
+    return nb
+
+
+def with_track(nb: nbformat.NotebookNode, track: str) -> nbformat.NotebookNode:
+    """The notebook with ``TRACK`` set to ``track``."""
+    return replace_definitions(nb, f"TRACK = {track!r}\n")
