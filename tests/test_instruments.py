@@ -1368,3 +1368,20 @@ def test_colour_rejects_unknown_role(bad: Any) -> None:
 def test_public_names_are_exported() -> None:
     for name in instruments.__all__:
         assert hasattr(instruments, name)
+
+
+def test_the_track_dashboards_default_plans_stay_within_the_shadow_capacity() -> None:
+    # The planner calls a fraction above the track's cap OVER CAPACITY: the radar's default
+    # plans must not offer one (a "full shadow: 100%" plan fitting the week would contradict it).
+    from opsmodel.instruments import ShadowModeDashboard
+    from opsmodel.sample_size import zero_failure_sample_size
+    from opsmodel.shadow import shadow_hours
+    from opsmodel.tracks import TRACKS
+
+    for track in TRACKS.values():
+        dash = ShadowModeDashboard.for_track(
+            track, zero_failure_sample_size=zero_failure_sample_size, shadow_hours=shadow_hours
+        )
+        fractions = [m.traffic_share_exposed for m in dash.plan_metrics()]
+        assert max(fractions) == track.max_shadow_fraction, track.name
+        assert track.shadow_fraction in fractions

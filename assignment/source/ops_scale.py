@@ -722,10 +722,11 @@ assert check_canary_plan(canary_plan, TRACK)
 # ### ShadowModeDashboard
 #
 # The Confidence Clock shows the confidence reached as the hours pass, in shadow mode at your
-# track's starting fraction and with a staged rollout (1% → 5% → 25% → 100% of traffic); the
-# Risk-vs-Velocity Radar compares the shadow fractions you tried, each as shadow mode alone
-# (the planner's verdicts above include the live stages); the last panel shows the sequential
-# test of the next section beside the fixed-$n$ bound.
+# track's starting fraction and with a staged rollout (1% → 5% → 25% → 100% of traffic) that
+# goes live at once: fast, but it is the live failure budget of the planner that rules it
+# out. The Risk-vs-Velocity Radar compares the shadow fractions you tried, each as shadow mode
+# alone (the planner's verdicts above include the live stages). The last panel shows the
+# sequential test of the next section beside the fixed-$n$ bound.
 
 # %%
 from opsmodel.instruments import CanaryPlan, ShadowModeDashboard, canary_workbench

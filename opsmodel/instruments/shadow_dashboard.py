@@ -434,7 +434,12 @@ class ShadowModeDashboard:
         ``confidence``, ``p_max``, ``request_rate_per_s`` (the dashboard's values fill
         the rest), so :meth:`opsmodel.canary_planner.CanaryPlanner.canary_plans` can be
         passed directly. By default: the current plan, ten times its traffic share,
-        100% shadow and a stricter confidence.
+        100% shadow and a stricter confidence; with ``max_shadow_fraction``, the current
+        plan, the plan at that cap and a stricter confidence.
+    max_shadow_fraction : float in (0, 1], optional
+        The most traffic the shadow capacity can mirror (a track's
+        ``max_shadow_fraction``): the default radar plans then stay within it, as the
+        canary planner's do.
     p0, p1 : float in (0, 1), p1 > p0, optional
         SPRT rates (fine, regressed). Default ``p1 = p_max``, ``p0 = p_max / 3``.
     alpha, beta : float in (0, 1), defaults 0.05 and 0.20
@@ -510,6 +515,7 @@ class ShadowModeDashboard:
     seed: int = 0
     title: str | None = None
     figsize: tuple[float, float] | None = None
+    max_shadow_fraction: float | None = None
 
     def __post_init__(self) -> None:
         p_max = check_probability("p_max", self.p_max)
@@ -529,6 +535,11 @@ class ShadowModeDashboard:
             "alpha": check_probability("alpha", self.alpha),
             "beta": check_probability("beta", self.beta),
             "seed": check_int("seed", self.seed, low=0),
+            "max_shadow_fraction": None
+            if self.max_shadow_fraction is None
+            else check_real(
+                "max_shadow_fraction", self.max_shadow_fraction, low=0.0, high=1.0, low_open=True
+            ),
             "figsize": None if self.figsize is None else _common.check_figsize(self.figsize),
             "rollout_fractions": tuple(
                 check_real("rollout_fractions", f, low=0.0, high=1.0, low_open=True)
@@ -617,6 +628,8 @@ class ShadowModeDashboard:
             "p1",
         ):
             kwargs.setdefault(name, getattr(track, name))
+        if getattr(track, "max_shadow_fraction", None) is not None:
+            kwargs.setdefault("max_shadow_fraction", track.max_shadow_fraction)
         kwargs.setdefault("title", track.name)
         return cls(**kwargs)
 
@@ -693,11 +706,17 @@ class ShadowModeDashboard:
         }
         f, c = self.shadow_fraction, self.confidence
         plans = [CanaryPlan(f"current: {_common.format_share(f)} shadow", f, c, **common)]
-        if 10.0 * f < 1.0:
+        cap = self.max_shadow_fraction
+        if cap is not None:
+            # Within the shadow capacity, as the planner allows: the cap itself.
+            if cap > f:
+                label = f"at capacity: {_common.format_share(cap)} shadow"
+                plans.append(CanaryPlan(label, cap, c, **common))
+        elif 10.0 * f < 1.0:
             plans.append(
                 CanaryPlan(f"wider: {_common.format_share(10 * f)} shadow", 10.0 * f, c, **common)
             )
-        if f < 1.0:
+        if cap is None and f < 1.0:
             plans.append(CanaryPlan("full shadow: 100%", 1.0, c, **common))
         stricter = 1.0 - (1.0 - c) / 10.0  # one more nine
         plans.append(
