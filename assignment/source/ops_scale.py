@@ -633,24 +633,17 @@ assert check_shadow_hours(shadow_hours, TRACK)
 # ### The 10-iteration rule
 #
 # The Safety Lead wants your track's confidence target; Product wants a release every week.
-# Two things make this a trade-off rather than one click:
+# Shadow mode exposes no user, but your track can mirror at most `track.max_shadow_fraction`
+# of its traffic, and at that cap shadow alone takes longer than the week. A staged live
+# rollout (1% → 5% → 25% → 100%, 24 h a stage) after a shadow window is much faster, but if
+# the new model fails at `p_max`, about `p_max × live requests` users meet a failure, and the
+# Safety Lead accepts at most `track.live_failure_budget` of them. So the shadow window must
+# be long enough for the Safety Lead and short enough for the week.
 #
-# - **Shadow capacity.** Mirroring a request runs the new model a second time, so your track
-#   can mirror at most `track.max_shadow_fraction` of its traffic, and at that cap shadow mode
-#   alone takes longer than the week.
-# - **Live exposure.** A staged live rollout (1% → 5% → 25% → 100% of traffic, 24 h per
-#   stage) after a shadow window adds evidence much faster, but every live request served
-#   before the target is met is a real user on an unproven model: if it fails at `p_max`,
-#   about `p_max × live requests` users meet a failure, and the Safety Lead accepts at most
-#   `track.live_failure_budget` of them.
-#
-# So the shadow window must be long enough that little evidence is left for the live stages
-# and short enough that the whole plan fits the week. The planner has two knobs:
-# `planner.try_plan(shadow_fraction=..., staged=StagedRollout(start_hours=...))`, where
-# `start_hours` is the shadow duration before the first live stage (leave `staged` out for
-# shadow mode only). Each try prints its verdict (FEASIBLE, or OVER CAPACITY / TOO SLOW /
-# TOO RISKY) and is logged as iteration *k* of 10. The cell below prints your track's rules
-# and tries the starting plan.
+# Each `planner.try_plan(shadow_fraction=..., staged=StagedRollout(start_hours=...))` (leave
+# out `staged` for shadow only; `start_hours` is the shadow duration) prints its verdict:
+# FEASIBLE, or OVER CAPACITY / TOO SLOW / TOO RISKY. The cell below prints your rules and
+# tries the starting plan (try 1 of 10).
 
 # %%
 from opsmodel.canary_planner import CanaryPlanner, StagedRollout
@@ -721,12 +714,10 @@ assert check_canary_plan(canary_plan, TRACK)
 # %% [markdown]
 # ### ShadowModeDashboard
 #
-# The Confidence Clock shows the confidence reached as the hours pass, in shadow mode at your
-# track's starting fraction and with a staged rollout (1% → 5% → 25% → 100% of traffic) that
-# goes live at once: fast, but it is the live failure budget of the planner that rules it
-# out. The Risk-vs-Velocity Radar compares the shadow fractions you tried, each as shadow mode
-# alone (the planner's verdicts above include the live stages). The last panel shows the
-# sequential test of the next section beside the fixed-$n$ bound.
+# The Confidence Clock shows the confidence reached hour by hour at your starting shadow
+# fraction, and for a staged rollout that goes live at once (fast; the live failure budget
+# rules it out). The Risk-vs-Velocity Radar compares the fractions you tried as shadow alone.
+# The last panel shows the sequential test of the next section beside the fixed-$n$ bound.
 
 # %%
 from opsmodel.instruments import CanaryPlan, ShadowModeDashboard, canary_workbench
