@@ -41,8 +41,10 @@ from labtools.paths import RUBRIC, STUDENT_NOTEBOOK
 from labtools.rubric import load_rubric
 from labtools.ta.answers import extract_written_answers, read_ledger, written_prompts
 from labtools.ta.cli import add_import_arguments, add_packet_arguments, main_import, main_packet
-from labtools.ta.packet import anonymous_labels, shuffled_order, write_packet
-from labtools.ta.scores import ScoreSheetError, import_scores, read_scores
+from labtools.ta.filled_sheet import ScoreSheetError, read_scores
+from labtools.ta.packet import write_packet
+from labtools.ta.packet_order import anonymous_labels, shuffled_order
+from labtools.ta.score_import import import_scores
 
 # --------------------------------------------------------------------------- the rubric, read
 # straight from the TOML (not through labtools.rubric)

@@ -4,10 +4,22 @@ Modules, in the order a TA meets them:
 
 - :mod:`~labtools.ta.answers`: the written answers and the governance ledger of one notebook
   (Otter or nbgrader form), read statically, never run;
-- :mod:`~labtools.ta.packet`: ``ops-lab ta-packet``: the packet (one offline HTML page, every
-  answer beside the rubric, anonymous labels, a seeded shuffle), the score sheet, the key;
+- :mod:`~labtools.ta.packet`: ``ops-lab ta-packet``: the packet put together (where the
+  submissions are, each student read, the files written), from
+
+  - :mod:`~labtools.ta.packet_order`: the seeded shuffle and the anonymous labels;
+  - :mod:`~labtools.ta.packet_entries`: one student's part: answers, ledger, and the
+    autograded ledger items (batch ``results.json`` data or nbgrader's gradebook);
+  - :mod:`~labtools.ta.packet_html`: the one offline, blind HTML page;
+
 - :mod:`~labtools.ta.sheet`: the score sheet's columns and the key file;
-- :mod:`~labtools.ta.scores`: ``ops-lab ta-import``: the sheet checked whole, then nbgrader's
-  gradebook and the combined gradebook CSV for the LMS;
+- :mod:`~labtools.ta.score_import`: ``ops-lab ta-import``, in three steps:
+
+  - :mod:`~labtools.ta.filled_sheet`: the filled sheet read and checked whole;
+  - :mod:`~labtools.ta.nbgrader_gradebook`: nbgrader's SQLite gradebook (autograded test
+    cells read, written scores written);
+  - :mod:`~labtools.ta.combined_gradebook`: the combined gradebook CSV for the LMS, from a
+    batch's ``gradebook.csv`` or nbgrader's gradebook;
+
 - :mod:`~labtools.ta.cli`: the two subcommands' options.
 """

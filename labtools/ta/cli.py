@@ -98,7 +98,7 @@ def add_import_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
 
 def main_import(args: argparse.Namespace) -> int:
     """Run ``ops-lab ta-import``."""
-    from labtools.ta.scores import import_scores
+    from labtools.ta.score_import import import_scores
     from opsmodel._validation import InvalidInputError
 
     try:
