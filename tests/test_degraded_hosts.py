@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from labtools.grading.host import HostCannotGrade, check_host, make_private
-from labtools.sandbox import kernel as kernel_module
+from labtools.sandbox import protections as protections_module
 from labtools.sandbox import refused_layers
 from labtools.selfcheck.run import _mismatches, grade_in_gradescope_layout
 from labtools.selfcheck.samples import sample_submissions
@@ -62,7 +62,7 @@ def open_workdir() -> Iterator[Path]:
 @pytest.fixture(autouse=True)
 def _fresh_probe(monkeypatch: pytest.MonkeyPatch) -> None:
     # The probe is cached per process; these tests change what it must report.
-    monkeypatch.setattr(kernel_module, "_probe_cache", None)
+    monkeypatch.setattr(protections_module, "_probe_cache", None)
 
 
 def _solutions() -> list:
@@ -161,6 +161,6 @@ def test_refused_layers_are_reported_missing_with_the_reason(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("OPS_SANDBOX_REFUSE", "network_namespace")
-    host = kernel_module.probe_protections(refresh=True)
+    host = protections_module.probe_protections(refresh=True)
     assert not host.network_namespace
     assert dict(host.reasons)["network_namespace"] == "turned off by OPS_SANDBOX_REFUSE"

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-import labtools.sandbox.kernel as kernel_module
+import labtools.sandbox.protections as protections_module
 from labtools.sandbox import (
     LAYERS,
     Protections,
@@ -511,7 +511,7 @@ def test_weaker_host_degrades_loudly(
         per_job_uid=True,
         reasons=tuple((name, "refused (simulated)") for name in LAYERS[3:]),
     )
-    monkeypatch.setattr(kernel_module, "_probe_cache", weak)
+    monkeypatch.setattr(protections_module, "_probe_cache", weak)
     # Without a mount namespace only permissions guard hidden paths: a world-readable secret
     # (and this repository's world-readable opsmodel) must stop the start.
     with pytest.raises(SandboxError, match="can read hidden paths"):
@@ -520,7 +520,7 @@ def test_weaker_host_degrades_loudly(
     # With a mount namespace but no PID namespace, network namespace or cgroup: it starts,
     # warns, records what is missing, and still leaves no process behind.
     monkeypatch.setattr(
-        kernel_module, "_probe_cache", dataclasses.replace(weak, mount_namespace=True)
+        protections_module, "_probe_cache", dataclasses.replace(weak, mount_namespace=True)
     )
     with pytest.warns(SandboxWarning, match="network_namespace \\(refused"):
         kernel = SandboxedKernel(job, limits=FAST, kernel_python=kernel_python).start()
@@ -615,7 +615,7 @@ def test_missing_required_layer_refuses_to_start(
     refused = Protections(
         switch_user=True, rlimits=True, reasons=(("network_namespace", "EPERM (simulated)"),)
     )
-    monkeypatch.setattr(kernel_module, "_probe_cache", refused)
+    monkeypatch.setattr(protections_module, "_probe_cache", refused)
     with pytest.raises(SandboxError, match="network_namespace: EPERM"):
         SandboxedKernel(job, require=("switch_user", "network_namespace")).start()
     assert not any(job.iterdir()) and job.stat().st_uid == os.geteuid()  # left untouched

@@ -18,7 +18,12 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from labtools.sandbox import Protections, default_hidden_paths, probe_protections
+from labtools.sandbox import (
+    Protections,
+    SandboxInputError,
+    default_hidden_paths,
+    probe_protections,
+)
 
 __all__ = ["REQUIRED_LAYERS", "HostCannotGrade", "check_host", "make_private"]
 
@@ -82,9 +87,13 @@ def check_host(hidden_paths: Iterable[Path] = ()) -> Protections:
     HostCannotGrade
         If a layer of :data:`REQUIRED_LAYERS` is missing (not root, or a container that
         refuses ``setuid`` or ``setrlimit``), or if, without a mount namespace, a hidden path
-        is readable by other users.
+        is readable by other users, or if ``$OPS_SANDBOX_REFUSE`` names something that is
+        not a layer.
     """
-    host = probe_protections()
+    try:
+        host = probe_protections()
+    except SandboxInputError as exc:  # a bad $OPS_SANDBOX_REFUSE: the host's settings
+        raise HostCannotGrade(str(exc)) from exc
     why = dict(host.reasons)
     missing = [name for name in REQUIRED_LAYERS if not getattr(host, name)]
     if missing:

@@ -281,7 +281,7 @@ class InProcessSandbox:
 
     def reset(self) -> None:
         """An empty notebook with the sandbox's kernel side, as in a freshly started sandbox."""
-        from labtools.sandbox.kernel import _KERNEL_SIDE
+        from labtools.sandbox.calls import KERNEL_SIDE_SCRIPT as _KERNEL_SIDE
 
         forget_snapshots(self.shell.user_ns)
         self.shell.reset(new_session=True)
@@ -317,7 +317,7 @@ class InProcessSandbox:
         return _Cell("error", type(error).__name__, str(error)[:300])
 
     def _call(self, mode: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call:
-        # The request the sandbox sends (labtools.sandbox.kernel), answered by its kernel side.
+        # The request the sandbox sends (labtools.sandbox.calls), answered by its kernel side.
         token = secrets.token_hex(8)
         request = json.dumps(
             {"token": token, "mode": mode, "name": name, "args": list(args), "kwargs": kwargs}

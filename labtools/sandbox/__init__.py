@@ -20,8 +20,22 @@ Public API
     CallResult``, ``get(name) -> CallResult``, ``shutdown()``; ``protections`` records the
     layers actually in force, ``history``, ``dropped_cells`` and ``restarts`` what recovery
     did, ``startup_s`` how long the first start took.
+``SandboxError``, ``SandboxInputError``, ``SandboxWarning``
+    A kernel that cannot start with the protections asked for; a bad argument (both a
+    ``ValueError`` and a ``TypeError``); a host that allows fewer layers than the sandbox
+    can use.
 ``kernel_env.ensure_kernel_env(path=None) -> Path``
     Builds (or reuses) the kernel's venv; ``python -m labtools.sandbox.kernel_env``.
+
+Modules, one idea each: ``errors`` (the sandbox's errors and argument checks), ``limits``
+(:class:`SandboxLimits`), ``protections`` (the layers, the host's probe, hidden packages),
+``arguments`` (the kernel's arguments checked), ``channel`` (the line-JSON pipe to the
+supervisor), ``launch`` (starting and killing one incarnation of a kernel), ``execution``
+(one execute request followed to its end), ``calls`` (the call protocol with the kernel
+side), ``results`` (:class:`CellResult`, :class:`CallResult`) and ``kernel``
+(:class:`SandboxedKernel`, from start through restarts to shutdown). The scripts
+``_supervisor.py`` (root, outside the sandbox) and ``_kernel_side.py`` (inside the kernel)
+run in other processes; ``_host.py`` holds the host-side helpers (uids, cgroups).
 
 What the student's code can do, and what stops it
 -------------------------------------------------
@@ -72,12 +86,27 @@ from typing import Any
 
 # Resolved lazily, so that ``python -m labtools.sandbox.kernel_env`` does not import the
 # kernel module (and its own import of kernel_env) before running kernel_env as __main__.
+_HOMES = {
+    "LAYERS": "protections",
+    "CallResult": "results",
+    "CellResult": "results",
+    "Protections": "protections",
+    "SandboxError": "errors",
+    "SandboxInputError": "errors",
+    "SandboxLimits": "limits",
+    "SandboxWarning": "errors",
+    "SandboxedKernel": "kernel",
+    "default_hidden_paths": "protections",
+    "probe_protections": "protections",
+    "refused_layers": "protections",
+}
 __all__ = [
     "LAYERS",
     "CallResult",
     "CellResult",
     "Protections",
     "SandboxError",
+    "SandboxInputError",
     "SandboxLimits",
     "SandboxWarning",
     "SandboxedKernel",
@@ -88,8 +117,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        return getattr(importlib.import_module(".kernel", __name__), name)
+    if name in _HOMES:
+        return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
