@@ -31,6 +31,7 @@ from scipy import stats
 from ._validation import InvalidInputError, check_int, check_probability, check_real
 from .bounds import clopper_pearson_lower, clopper_pearson_upper
 from .crisis_data import (
+    by_crisis_kind,
     edge_over_budget_counts,
     nomad_fps_samples,
     pioneer_feature_store,
@@ -499,37 +500,52 @@ def crisis_answer(track: Track | str) -> float | Mapping[str, Any] | tuple[str, 
     >>> round(crisis_answer("cloud_titan"), 4)
     4.1401
     """
-    crisis = get_track(track).crisis
-    if isinstance(crisis, CloudTitanCrisis):
-        return threshold_discovery(
-            crisis.n_models,
-            crisis.metrics_per_model,
-            crisis.checks_per_day,
-            crisis.false_alerts_per_day_budget,
-        ).z_threshold
-    if isinstance(crisis, EdgeGuardianCrisis):
-        decisions = {
-            version: rollback_decision(
-                k,
-                n,
-                exceedance_max=crisis.p99_exceedance_max,
-                confidence=crisis.confidence,
-                end_of_window=True,
-            )
-            for version, (k, n) in edge_over_budget_counts(crisis).items()
+    return by_crisis_kind(
+        get_track(track),
+        {
+            CloudTitanCrisis: _cloud_titan_answer,
+            EdgeGuardianCrisis: _edge_guardian_answer,
+            MobileNomadCrisis: _mobile_nomad_answer,
+            TinyPioneerCrisis: _tiny_pioneer_answer,
+        },
+    )
+
+
+def _cloud_titan_answer(crisis: CloudTitanCrisis, _track: Track) -> float:
+    return threshold_discovery(
+        crisis.n_models,
+        crisis.metrics_per_model,
+        crisis.checks_per_day,
+        crisis.false_alerts_per_day_budget,
+    ).z_threshold
+
+
+def _edge_guardian_answer(crisis: EdgeGuardianCrisis, _track: Track) -> Mapping[str, Any]:
+    decisions = {
+        version: rollback_decision(
+            k,
+            n,
+            exceedance_max=crisis.p99_exceedance_max,
+            confidence=crisis.confidence,
+            end_of_window=True,
+        )
+        for version, (k, n) in edge_over_budget_counts(crisis).items()
+    }
+    return types.MappingProxyType(
+        {
+            "decisions": types.MappingProxyType(decisions),
+            "fleet_rollback": fleet_rollback(decisions),
         }
-        return types.MappingProxyType(
-            {
-                "decisions": types.MappingProxyType(decisions),
-                "fleet_rollback": fleet_rollback(decisions),
-            }
-        )
-    if isinstance(crisis, MobileNomadCrisis):
-        return regressed_regions(
-            nomad_fps_samples(crisis),
-            regression_fraction=crisis.regression_fraction,
-            alpha=crisis.alpha,
-        )
-    if isinstance(crisis, TinyPioneerCrisis):
-        return stale_pins(pioneer_feature_store(crisis))
-    raise InvalidInputError(f"track has an unknown crisis record: {crisis!r}")
+    )
+
+
+def _mobile_nomad_answer(crisis: MobileNomadCrisis, _track: Track) -> tuple[str, ...]:
+    return regressed_regions(
+        nomad_fps_samples(crisis),
+        regression_fraction=crisis.regression_fraction,
+        alpha=crisis.alpha,
+    )
+
+
+def _tiny_pioneer_answer(crisis: TinyPioneerCrisis, _track: Track) -> tuple[str, ...]:
+    return stale_pins(pioneer_feature_store(crisis))

@@ -23,7 +23,8 @@ This module ships to students.
 from __future__ import annotations
 
 import textwrap
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -39,6 +40,8 @@ from .tracks import (
 )
 
 __all__ = [
+    "CRISIS_KINDS",
+    "by_crisis_kind",
     "crisis_inputs",
     "describe_crisis",
     "edge_latency_samples",
@@ -46,6 +49,45 @@ __all__ = [
     "nomad_fps_samples",
     "pioneer_feature_store",
 ]
+
+#: The four kinds of crisis record, one per track. Whatever treats each kind its own way
+#: (the inputs, the task text, the reference answer) goes through :func:`by_crisis_kind`.
+CRISIS_KINDS = (CloudTitanCrisis, EdgeGuardianCrisis, MobileNomadCrisis, TinyPioneerCrisis)
+
+_T = TypeVar("_T")
+
+
+def by_crisis_kind(track: Track, handlers: Mapping[type, Callable[[Any, Track], _T]]) -> _T:
+    """Call the handler of the track's kind of crisis: ``handler(track.crisis, track)``.
+
+    Parameters
+    ----------
+    track : Track
+        The track whose ``crisis`` record decides the handler.
+    handlers : mapping of crisis record type to callable
+        One handler per kind of :data:`CRISIS_KINDS`; each takes the record and the track.
+
+    Returns
+    -------
+    object
+        What the handler returns.
+
+    Raises
+    ------
+    InvalidInputError
+        If the track's crisis record is of no kind ``handlers`` knows.
+    ValueError
+        If ``handlers`` misses a kind of :data:`CRISIS_KINDS` (a new kind must be handled
+        everywhere, not only where it was first added).
+    """
+    missing = [kind.__name__ for kind in CRISIS_KINDS if kind not in handlers]
+    if missing:
+        raise ValueError(f"handlers must cover every kind of crisis, missing {missing}")
+    handler = handlers.get(type(track.crisis))
+    if handler is None:
+        raise InvalidInputError(f"track has an unknown crisis record: {track.crisis!r}")
+    return handler(track.crisis, track)
+
 
 # Within-budget latencies are ``budget * Beta(12, 8)``: mean 0.6 of the budget (6 ms of
 # 10 ms), standard deviation about 0.11 of it, and always strictly under the budget.
@@ -320,38 +362,52 @@ def crisis_inputs(track: Track | str) -> dict[str, Any]:
     >>> sorted(crisis_inputs("Cloud Titan"))
     ['checks_per_day', 'false_alerts_per_day_budget', 'metrics_per_model', 'n_models']
     """
-    t = get_track(track)
-    crisis = t.crisis
-    if isinstance(crisis, CloudTitanCrisis):
-        return {
-            "n_models": crisis.n_models,
-            "metrics_per_model": crisis.metrics_per_model,
-            "checks_per_day": crisis.checks_per_day,
-            "false_alerts_per_day_budget": crisis.false_alerts_per_day_budget,
-        }
-    if isinstance(crisis, EdgeGuardianCrisis):
-        return {
-            "latency_samples": edge_latency_samples(crisis),
-            "over_budget_counts": edge_over_budget_counts(crisis),
-            "latency_budget_ms": crisis.latency_budget_ms,
-            "exceedance_max": crisis.p99_exceedance_max,
-            "confidence": crisis.confidence,
-        }
-    if isinstance(crisis, MobileNomadCrisis):
-        return {
-            "fps_samples": nomad_fps_samples(crisis),
-            "target_fps": crisis.target_fps,
-            "regression_fraction": crisis.regression_fraction,
-            "alpha": crisis.alpha,
-        }
-    if isinstance(crisis, TinyPioneerCrisis):
-        return {
-            "feature_store": pioneer_feature_store(crisis),
-            "feature": crisis.feature,
-            "upstream_model": t.upstream_model,
-            "downstream_model": t.downstream_model,
-        }
-    raise InvalidInputError(f"track has an unknown crisis record: {crisis!r}")
+    return by_crisis_kind(
+        get_track(track),
+        {
+            CloudTitanCrisis: _cloud_titan_inputs,
+            EdgeGuardianCrisis: _edge_guardian_inputs,
+            MobileNomadCrisis: _mobile_nomad_inputs,
+            TinyPioneerCrisis: _tiny_pioneer_inputs,
+        },
+    )
+
+
+def _cloud_titan_inputs(crisis: CloudTitanCrisis, _track: Track) -> dict[str, Any]:
+    return {
+        "n_models": crisis.n_models,
+        "metrics_per_model": crisis.metrics_per_model,
+        "checks_per_day": crisis.checks_per_day,
+        "false_alerts_per_day_budget": crisis.false_alerts_per_day_budget,
+    }
+
+
+def _edge_guardian_inputs(crisis: EdgeGuardianCrisis, _track: Track) -> dict[str, Any]:
+    return {
+        "latency_samples": edge_latency_samples(crisis),
+        "over_budget_counts": edge_over_budget_counts(crisis),
+        "latency_budget_ms": crisis.latency_budget_ms,
+        "exceedance_max": crisis.p99_exceedance_max,
+        "confidence": crisis.confidence,
+    }
+
+
+def _mobile_nomad_inputs(crisis: MobileNomadCrisis, _track: Track) -> dict[str, Any]:
+    return {
+        "fps_samples": nomad_fps_samples(crisis),
+        "target_fps": crisis.target_fps,
+        "regression_fraction": crisis.regression_fraction,
+        "alpha": crisis.alpha,
+    }
+
+
+def _tiny_pioneer_inputs(crisis: TinyPioneerCrisis, track: Track) -> dict[str, Any]:
+    return {
+        "feature_store": pioneer_feature_store(crisis),
+        "feature": crisis.feature,
+        "upstream_model": track.upstream_model,
+        "downstream_model": track.downstream_model,
+    }
 
 
 def describe_crisis(track: Track | str) -> str:
@@ -380,63 +436,77 @@ def describe_crisis(track: Track | str) -> str:
     Tiny Pioneer: The Dependency Domino
     """
     t = get_track(track)
-    crisis = t.crisis
-    if isinstance(crisis, CloudTitanCrisis):
-        task = [
-            f"You monitor N = {crisis.n_models} models x m = {crisis.metrics_per_model} "
-            f"metrics, each checked c = {crisis.checks_per_day} times a day. On-call can "
-            f"absorb B = {crisis.false_alerts_per_day_budget:g} false alert(s) a day across "
-            "the fleet.",
-            "Find the per-check false-alarm probability q that makes the expected number of "
-            "false alerts a day equal to B, and the one-sided z threshold whose upper "
-            "normal tail is q (alarm when a standardised metric exceeds it).",
-            "Inputs: crisis_inputs(track) with keys n_models, metrics_per_model, "
-            "checks_per_day, false_alerts_per_day_budget.",
-            "Answer: crisis_answer = the z threshold, a float.",
-        ]
-    elif isinstance(crisis, EdgeGuardianCrisis):
-        versions = ", ".join(crisis.hardware_versions)
-        task = [
-            f"The shadow window is over: {crisis.shadow_requests_per_version:,} shadow "
-            f"requests per hardware version ({versions}; oldest last). 'p99 <= "
-            f"{crisis.latency_budget_ms:g} ms' means P(latency > {crisis.latency_budget_ms:g}"
-            f" ms) <= {crisis.p99_exceedance_max:g}.",
-            "For each version with k of n requests over budget: promote when the one-sided "
-            f"Clopper-Pearson upper bound at confidence {crisis.confidence:g} is <= "
-            f"{crisis.p99_exceedance_max:g}; roll back when the lower bound is > "
-            f"{crisis.p99_exceedance_max:g}; a version still undecided at the end of the "
-            "window rolls back (fail safe). The fleet rolls back if any version does.",
-            "Inputs: crisis_inputs(track) with keys over_budget_counts ({version: (k, n)}), "
-            "latency_samples, latency_budget_ms, exceedance_max, confidence.",
-            'Answer: crisis_answer = {"decisions": {version: "promote" or "rollback"}, '
-            '"fleet_rollback": True or False}.',
-        ]
-    elif isinstance(crisis, MobileNomadCrisis):
-        k = len(crisis.regions)
-        task = [
-            f"Session FPS (target {crisis.target_fps:g}) before and after the NPU "
-            f"power-policy change, in {k} regions.",
-            "A region regressed when its mean FPS dropped by at least "
-            f"{crisis.regression_fraction:.0%} AND a one-sided Welch t-test (before > after) "
-            f"gives p <= {crisis.alpha:g} / {k} (Bonferroni over the {k} regions).",
-            "Inputs: crisis_inputs(track) with keys fps_samples ({region: (before, after)}), "
-            "target_fps, regression_fraction, alpha.",
-            "Answer: crisis_answer = the list of regressed region names (order ignored).",
-        ]
-    elif isinstance(crisis, TinyPioneerCrisis):
-        task = [
-            f"The {t.upstream_model} model was updated: serving now provides a new version "
-            f"of the feature {crisis.feature!r}. Downstream consumers pinned the version "
-            "(and contract hash) they were trained on.",
-            "Find every consumer whose pin differs from what serving provides: each is a "
-            "silent training-serving skew.",
-            "Inputs: crisis_inputs(track) with keys feature_store (a FeatureStore: pins(), "
-            "served(feature), consistency_check()), feature, upstream_model, "
-            "downstream_model.",
-            "Answer: crisis_answer = the list of stale consumer names (order ignored).",
-        ]
-    else:  # pragma: no cover - Track validates its crisis record
-        raise InvalidInputError(f"track has an unknown crisis record: {crisis!r}")
+    task = by_crisis_kind(
+        t,
+        {
+            CloudTitanCrisis: _cloud_titan_task,
+            EdgeGuardianCrisis: _edge_guardian_task,
+            MobileNomadCrisis: _mobile_nomad_task,
+            TinyPioneerCrisis: _tiny_pioneer_task,
+        },
+    )
     lines = [f"{t.name}: {t.crisis_title}"]
     lines += [textwrap.fill(text, width=88, subsequent_indent="  ") for text in task]
     return "\n".join(lines)
+
+
+def _cloud_titan_task(crisis: CloudTitanCrisis, _track: Track) -> list[str]:
+    return [
+        f"You monitor N = {crisis.n_models} models x m = {crisis.metrics_per_model} "
+        f"metrics, each checked c = {crisis.checks_per_day} times a day. On-call can "
+        f"absorb B = {crisis.false_alerts_per_day_budget:g} false alert(s) a day across "
+        "the fleet.",
+        "Find the per-check false-alarm probability q that makes the expected number of "
+        "false alerts a day equal to B, and the one-sided z threshold whose upper "
+        "normal tail is q (alarm when a standardised metric exceeds it).",
+        "Inputs: crisis_inputs(track) with keys n_models, metrics_per_model, "
+        "checks_per_day, false_alerts_per_day_budget.",
+        "Answer: crisis_answer = the z threshold, a float.",
+    ]
+
+
+def _edge_guardian_task(crisis: EdgeGuardianCrisis, _track: Track) -> list[str]:
+    versions = ", ".join(crisis.hardware_versions)
+    return [
+        f"The shadow window is over: {crisis.shadow_requests_per_version:,} shadow "
+        f"requests per hardware version ({versions}; oldest last). 'p99 <= "
+        f"{crisis.latency_budget_ms:g} ms' means P(latency > {crisis.latency_budget_ms:g}"
+        f" ms) <= {crisis.p99_exceedance_max:g}.",
+        "For each version with k of n requests over budget: promote when the one-sided "
+        f"Clopper-Pearson upper bound at confidence {crisis.confidence:g} is <= "
+        f"{crisis.p99_exceedance_max:g}; roll back when the lower bound is > "
+        f"{crisis.p99_exceedance_max:g}; a version still undecided at the end of the "
+        "window rolls back (fail safe). The fleet rolls back if any version does.",
+        "Inputs: crisis_inputs(track) with keys over_budget_counts ({version: (k, n)}), "
+        "latency_samples, latency_budget_ms, exceedance_max, confidence.",
+        'Answer: crisis_answer = {"decisions": {version: "promote" or "rollback"}, '
+        '"fleet_rollback": True or False}.',
+    ]
+
+
+def _mobile_nomad_task(crisis: MobileNomadCrisis, _track: Track) -> list[str]:
+    k = len(crisis.regions)
+    return [
+        f"Session FPS (target {crisis.target_fps:g}) before and after the NPU "
+        f"power-policy change, in {k} regions.",
+        "A region regressed when its mean FPS dropped by at least "
+        f"{crisis.regression_fraction:.0%} AND a one-sided Welch t-test (before > after) "
+        f"gives p <= {crisis.alpha:g} / {k} (Bonferroni over the {k} regions).",
+        "Inputs: crisis_inputs(track) with keys fps_samples ({region: (before, after)}), "
+        "target_fps, regression_fraction, alpha.",
+        "Answer: crisis_answer = the list of regressed region names (order ignored).",
+    ]
+
+
+def _tiny_pioneer_task(crisis: TinyPioneerCrisis, track: Track) -> list[str]:
+    return [
+        f"The {track.upstream_model} model was updated: serving now provides a new version "
+        f"of the feature {crisis.feature!r}. Downstream consumers pinned the version "
+        "(and contract hash) they were trained on.",
+        "Find every consumer whose pin differs from what serving provides: each is a "
+        "silent training-serving skew.",
+        "Inputs: crisis_inputs(track) with keys feature_store (a FeatureStore: pins(), "
+        "served(feature), consistency_check()), feature, upstream_model, "
+        "downstream_model.",
+        "Answer: crisis_answer = the list of stale consumer names (order ignored).",
+    ]

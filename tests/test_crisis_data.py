@@ -288,3 +288,17 @@ def test_describe_crisis_states_the_rule_not_the_answer() -> None:
 def test_crisis_inputs_and_describe_reject_bad_tracks(function, bad) -> None:
     with pytest.raises(ValueError, match="name"):
         function(bad)
+
+
+def test_every_crisis_function_handles_every_kind_of_crisis() -> None:
+    # One place knows the kinds: a handler table that misses one is refused, whatever the track.
+    from opsmodel.crisis_data import CRISIS_KINDS, by_crisis_kind
+    from opsmodel.tracks import TRACKS
+
+    track = TRACKS["cloud_titan"]
+    handlers = {kind: (lambda crisis, t, k=kind: k.__name__) for kind in CRISIS_KINDS}
+    assert by_crisis_kind(track, handlers) == "CloudTitanCrisis"
+    assert {type(t.crisis) for t in TRACKS.values()} == set(CRISIS_KINDS)
+    del handlers[CRISIS_KINDS[-1]]
+    with pytest.raises(ValueError, match="TinyPioneerCrisis"):
+        by_crisis_kind(track, handlers)
