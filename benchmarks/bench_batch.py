@@ -127,7 +127,7 @@ def _reap_orphans(timeout_s: float = 15.0) -> None:
 
 def run_one(args: argparse.Namespace) -> int:
     """Child mode: one batch, then its own figures as JSON on stdout."""
-    from labtools.grading.batch import run_batch
+    from labtools.batch import run_batch
 
     start = time.perf_counter()
     summary = run_batch(

@@ -180,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("-o", "--output", type=Path, required=True)
     p.set_defaults(run=_written_pdf)
 
-    from labtools.grading.batch import add_batch_arguments, main_batch
+    from labtools.batch import add_batch_arguments, main_batch
 
     p = sub.add_parser(
         "batch", help="grade a folder of submissions or a Gradescope export, without docker"

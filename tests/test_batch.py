@@ -1,4 +1,4 @@
-"""Batch grading (labtools.grading.batch): input forms, gradebook, problems, resume.
+"""Batch grading (labtools.batch): input forms, gradebook, problems, resume.
 
 Most tests grade with a small autograder written here (two questions, Otter OK-format test
 files) and a fake kernel that executes cells in a plain namespace, so that they run the real
@@ -31,10 +31,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from labtools.grading.batch import (
+from labtools.batch import (
     BatchLockedError,
-    _needs_grading,
-    _Progress,
     add_batch_arguments,
     autograder_hash,
     content_hash,
@@ -44,6 +42,8 @@ from labtools.grading.batch import (
     rebuild_gradebook,
     run_batch,
 )
+from labtools.batch.fingerprints import needs_grading
+from labtools.batch.progress import Progress
 
 NOTEBOOK_NAME = "ops_scale.ipynb"
 # The small autograder: questions in notebook order, deliberately not alphabetical, so that
@@ -545,7 +545,7 @@ def test_resume_regrades_changed_and_unfinished_submissions(
 
 _CLI = (
     "import argparse, sys\n"
-    "from labtools.grading.batch import add_batch_arguments, main_batch\n"
+    "from labtools.batch import add_batch_arguments, main_batch\n"
     "sys.exit(main_batch(add_batch_arguments(argparse.ArgumentParser()).parse_args()))"
 )
 
@@ -624,9 +624,7 @@ def test_an_interrupted_batch_keeps_what_finished_and_resumes(tmp_path: Path, la
 )
 def test_which_finished_results_are_graded_again(meta, regrade, retry_problems, expected):
     # The rule of the module docstring: same submission hash "s" and autograder hash "a".
-    assert (
-        _needs_grading(meta, "s", "a", regrade=regrade, retry_problems=retry_problems) is expected
-    )
+    assert needs_grading(meta, "s", "a", regrade=regrade, retry_problems=retry_problems) is expected
 
 
 # --------------------------------------------------------------------------- bad input
@@ -710,14 +708,14 @@ class _Terminal(io.StringIO):
 
 def test_progress_redraws_in_place_on_a_terminal_and_prints_lines_otherwise() -> None:
     terminal = _Terminal()
-    bar = _Progress(terminal, total=4, skipped=1)
+    bar = Progress(terminal, total=4, skipped=1)
     bar.update(1, 0, 2)
     bar.update(3, 1, 0, final=True)
     drawn = terminal.getvalue()
     assert drawn.startswith("\r[") and drawn.endswith("\n")
     assert "4/4 (3 graded, 1 unchanged, 1 problems, 0 running)" in drawn
     log = io.StringIO()
-    bar = _Progress(log, total=20, skipped=0)
+    bar = Progress(log, total=20, skipped=0)
     for done in range(21):
         bar.update(done, 0, 1)
     bar.update(20, 0, 0, final=True)

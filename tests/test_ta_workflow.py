@@ -33,7 +33,7 @@ import nbformat
 import pytest
 
 from labtools._toml import tomllib
-from labtools.grading.batch import rebuild_gradebook
+from labtools.batch import rebuild_gradebook
 from labtools.grading.notebook_format import replace_definitions, with_track
 from labtools.grading.results import case_record
 from labtools.grading.test_runner import CaseOutcome
@@ -196,7 +196,7 @@ Q5_CASES_ADAMS = [
 
 
 def _write_batch(out: Path, keys: list[str]) -> None:
-    """Batch results as labtools.grading.batch writes them, and its gradebook.csv."""
+    """Batch results as labtools.batch writes them, and its gradebook.csv."""
     for key in keys:
         scores = _auto_scores(key)
         tests = [

@@ -379,7 +379,7 @@ def write_packet(
     >>> summary = write_packet(Path("export"), Path("packet"), seed=4711)  # doctest: +SKIP
     >>> print(summary.describe())  # doctest: +SKIP
     """
-    from labtools.grading.batch import detect_submissions
+    from labtools.batch import detect_submissions
 
     rubric = rubric or load_rubric()
     seed = check_int("seed", draw_seed() if seed is None else seed, low=0, high=MAX_SEED)
