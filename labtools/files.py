@@ -17,7 +17,7 @@ from typing import Any
 __all__ = ["write_atomic", "unzip_fresh", "import_callable"]
 
 
-def write_atomic(path: Path, text: str, *, durable: bool = True) -> None:
+def write_atomic(path: Path, text: str, *, durable: bool = True, make_parents: bool = True) -> None:
     """Write ``text`` to ``path`` so that a reader sees the old file or the new one, never half.
 
     Parameters
@@ -29,6 +29,10 @@ def write_atomic(path: Path, text: str, *, durable: bool = True) -> None:
     durable : bool, default True
         Flush to disk before the rename, so that a finished file survives a crash of the
         machine too (a batch's results); False for files that are cheap to write again.
+    make_parents : bool, default True
+        Create the folder if missing. False where the folder's absence means its owner
+        removed it on purpose (a batch cleaning up a worker it gave up on): the write then
+        raises ``FileNotFoundError`` instead of bringing the folder back.
 
     Notes
     -----
@@ -37,7 +41,8 @@ def write_atomic(path: Path, text: str, *, durable: bool = True) -> None:
     a temporary.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with tmp.open("w", encoding="utf-8") as stream:
         stream.write(text)

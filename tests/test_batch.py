@@ -782,3 +782,19 @@ def test_real_notebooks_in_the_sandbox(tmp_path: Path) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_a_late_result_never_brings_back_a_folder_the_batch_removed(tmp_path: Path) -> None:
+    # A worker the batch gave up on may still be unwinding: its last writes must fail rather
+    # than recreate the work folder the batch has already cleaned up.
+    from labtools.files import write_atomic
+    from labtools.grading.results import write_results
+
+    gone = tmp_path / ".work" / "dan"
+    with pytest.raises(FileNotFoundError):
+        write_results({"score": 0}, gone / "results.json", make_parents=False)
+    with pytest.raises(FileNotFoundError):
+        write_atomic(gone / "report.json", "{}", make_parents=False)
+    assert not (tmp_path / ".work").exists()
+    write_results({"score": 0}, gone / "results.json")  # the default makes the folder
+    assert (gone / "results.json").is_file()

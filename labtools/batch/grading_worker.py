@@ -122,6 +122,7 @@ def _grade(task: dict[str, Any], work: Path, errors: _ErrorRecords) -> None:
             },
             default=str,
         ),
+        make_parents=False,  # the batch made the folder; gone means it gave up on us
     )
 
 

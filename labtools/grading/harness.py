@@ -276,6 +276,8 @@ def grade_submission(
             problems=problems,
             notes=report.notes,
         )
-        write_results(report.results, results_path)
+        # The provisional write made the folder: if it is gone now, its owner removed it
+        # (a batch that gave up on this worker), and the result must not bring it back.
+        write_results(report.results, results_path, make_parents=False)
         report.elapsed_s = time.monotonic() - start
     return report

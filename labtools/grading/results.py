@@ -132,6 +132,10 @@ def build_results(
     }
 
 
-def write_results(results: dict[str, Any], path: Path) -> None:
-    """Write atomically, so a reader never sees half a file."""
-    write_atomic(path, json.dumps(results, indent=2))
+def write_results(results: dict[str, Any], path: Path, *, make_parents: bool = True) -> None:
+    """Write atomically, so a reader never sees half a file.
+
+    ``make_parents=False``: never bring back a folder that was removed (see
+    :func:`labtools.files.write_atomic`).
+    """
+    write_atomic(path, json.dumps(results, indent=2), make_parents=make_parents)
