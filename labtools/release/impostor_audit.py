@@ -31,13 +31,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import inspect
-import io
-import json
-import secrets
 import time
 import types
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +44,8 @@ from otter.test_files.ok_test import OKTestFile
 from labtools.grading.harness import GradingConfig, load_grading_config, plan_cells
 from labtools.grading.kernel_calls import (
     CALL_HELPER,
-    forget_snapshots,
     put_snapshot,
     snapshot_code,
-    snapshots_in_process,
 )
 from labtools.grading.notebook_format import (
     answer_cells_by_question,
@@ -64,6 +59,17 @@ from labtools.grading.test_runner import (
     names_used,
     run_question,
     student_namespace,
+)
+from labtools.release.audit_kernel import InProcessSandbox, copied
+from labtools.release.audit_report import (
+    COLUMNS,
+    KNOWN_PENDING,
+    AuditFailed,
+    AuditOutcome,
+    AuditReport,
+    check_report,
+    failure_lines,
+    format_table,
 )
 
 __all__ = [
@@ -92,25 +98,6 @@ GRADED_FUNCTIONS: tuple[str, ...] = (
 )
 
 #: The table's impostor columns, in order.
-COLUMNS: tuple[str, ...] = (
-    "scaffold",
-    "0",
-    "1",
-    "-1",
-    "0.0",
-    "1.0",
-    "public answer",
-    "x1.01",
-    "+1",
-    "other track",
-    "raises",
-    "public inputs",
-)
-
-#: (question, column) cells known to earn points until a fix owned elsewhere lands, and why:
-#: the audit reports them (``*`` in the table) and neither the build nor the test fails on them.
-KNOWN_PENDING: dict[tuple[str, str], str] = {}
-
 # Arguments of the graded functions that carry a track's parameters, and where a track keeps
 # them: the "other track" impostor replaces exactly these.
 _TRACK_ARGUMENTS = {
@@ -122,9 +109,7 @@ _TRACK_ARGUMENTS = {
     "shadow_fraction": "shadow_fraction",
 }
 
-_RESULT_MIME = "application/vnd.ops-audit.result+json"
 _FACTORY = "__ops_audit_impostor"
-_ATOMIC = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
 
 #: Run in the shell once per track, after the notebook: makes each impostor (and the recorder
 #: of the public cases' calls) as a function defined in the shell, so the grader calls it
@@ -225,280 +210,6 @@ def {_FACTORY}(kind, reference, argument=None):
     impostor.__name__ = reference.__name__
     return impostor
 """
-
-
-@dataclass(frozen=True)
-class _Cell:
-    status: str
-    error_name: str | None = None
-    error_value: str | None = None
-
-
-@dataclass(frozen=True)
-class _Call:
-    ok: bool
-    value: Any = None
-    error: str | None = None
-    status: str = "ok"
-    elapsed_s: float = 0.0
-
-
-class InProcessSandbox:
-    """The calls the grader makes of its sandboxed kernel, on IPython's shell in this process.
-
-    The sandbox's own kernel side (:mod:`labtools.sandbox._kernel_side`) is installed in the
-    shell, so a call's result becomes JSON exactly as in the sandbox. There is no isolation:
-    the audit runs only the solution and its own impostors. :meth:`close` gives the shell back
-    as it found it (display publisher, event callbacks, attributes) and empty.
-    """
-
-    def __init__(self) -> None:
-        from IPython.core.displaypub import DisplayPublisher
-        from IPython.core.interactiveshell import InteractiveShell
-
-        published: list[Any] = []
-        self._published = published
-
-        class _Publisher(DisplayPublisher):
-            def publish(self, data, metadata=None, *args, **kwargs):  # noqa: ANN001
-                if isinstance(data, dict) and _RESULT_MIME in data:
-                    published.append(data[_RESULT_MIME])
-
-        self.shell = InteractiveShell.instance()
-        self._saved_publisher = self.shell.display_pub
-        self._saved_attributes = set(self.shell.__dict__)
-        self._saved_callbacks = {k: list(v) for k, v in self.shell.events.callbacks.items()}
-        self.shell.display_pub = _Publisher(shell=self.shell)
-
-    def close(self) -> None:
-        forget_snapshots(self.shell.user_ns)
-        self.shell.reset(new_session=True)
-        self.shell.display_pub = self._saved_publisher
-        for name in set(self.shell.__dict__) - self._saved_attributes:
-            del self.shell.__dict__[name]  # the snapshots, the kernel side's ask_exit
-        for event, callbacks in self._saved_callbacks.items():
-            self.shell.events.callbacks[event][:] = callbacks
-
-    def reset(self) -> None:
-        """An empty notebook with the sandbox's kernel side, as in a freshly started sandbox."""
-        from labtools.sandbox.calls import KERNEL_SIDE_SCRIPT as _KERNEL_SIDE
-
-        forget_snapshots(self.shell.user_ns)
-        self.shell.reset(new_session=True)
-        for event, callbacks in self._saved_callbacks.items():
-            self.shell.events.callbacks[event][:] = callbacks
-        config = json.dumps(
-            {"max_output_chars": 1 << 20, "max_result_bytes": 1 << 20, "mime": _RESULT_MIME}
-        )
-        # run_cell redirects sys.stdout to a StringIO: the kernel side's output cap (which
-        # patches ipykernel's stream class) finds nothing to patch in this process.
-        setup = self.run_cell(
-            _KERNEL_SIDE.read_text()
-            + f"\n_ops_sandbox_install({config!r})\ndel _ops_sandbox_install\n"
-        )
-        if setup.status != "ok":
-            raise RuntimeError(f"the sandbox's kernel side did not install: {setup}")
-
-    @property
-    def user_ns(self) -> dict[str, Any]:
-        return self.shell.user_ns
-
-    @property
-    def snapshots(self) -> dict[str, dict[str, Any]]:
-        return snapshots_in_process(self.shell.user_ns)
-
-    def run_cell(self, code: str) -> _Cell:
-        sink = io.StringIO()
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            result = self.shell.run_cell(code, silent=True, store_history=False)
-        if result.success:
-            return _Cell("ok")
-        error = result.error_in_exec or result.error_before_exec
-        return _Cell("error", type(error).__name__, str(error)[:300])
-
-    def _call(self, mode: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call:
-        # The request the sandbox sends (labtools.sandbox.calls), answered by its kernel side.
-        token = secrets.token_hex(8)
-        request = json.dumps(
-            {"token": token, "mode": mode, "name": name, "args": list(args), "kwargs": kwargs}
-        )
-        self._published.clear()
-        start = time.perf_counter()
-        sink = io.StringIO()
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            self.shell.user_ns["__ops_sandbox_call__"](request)
-        elapsed = time.perf_counter() - start
-        mine = [p for p in self._published if isinstance(p, dict) and p.get("token") == token]
-        if len(mine) != 1:
-            return _Call(False, error="malformed reply", status="error", elapsed_s=elapsed)
-        if mine[0].get("ok") is not True:
-            return _Call(False, error=mine[0].get("error"), status="error", elapsed_s=elapsed)
-        return _Call(True, json.loads(mine[0]["json"]), elapsed_s=elapsed)
-
-    def call(self, name: str, /, *args: Any, **kwargs: Any) -> _Call:
-        return self._call("call", name, args, kwargs)
-
-    def get(self, name: str) -> _Call:
-        return self._call("get", name, (), {})
-
-    def copy_globals(self) -> dict[str, Any]:
-        """The notebook's globals, see :func:`_copied`."""
-        hidden = set(self.shell.user_ns_hidden)
-        return _copied({k: v for k, v in self.shell.user_ns.items()}, keep=hidden)
-
-    def restore_globals(self, saved: dict[str, Any]) -> None:
-        # The same dict object: the notebook's functions look their globals up in it.
-        self.shell.user_ns.clear()
-        self.shell.user_ns.update(saved)
-
-
-def _copied(names: dict[str, Any], keep: set[str] = frozenset()) -> dict[str, Any]:
-    """``names`` with each value copied deeply where it can be (a later cell may change an
-    object in place); modules, functions, classes, dunder names and ``keep`` as they are."""
-    memo: dict[int, Any] = {}
-    out: dict[str, Any] = {}
-    for name, value in names.items():
-        if name in keep or name.startswith("__") or isinstance(value, _ATOMIC):
-            out[name] = value
-            continue
-        try:
-            out[name] = copy.deepcopy(value, memo)
-        except Exception:  # not copyable: shared, as a shallow copy would be
-            out[name] = value
-    return out
-
-
-# ------------------------------------------------------------------------ the report
-
-
-@dataclass(frozen=True)
-class AuditOutcome:
-    """One question graded on one submission of one track."""
-
-    track: str
-    question: str
-    column: str  # "solution" or one of COLUMNS
-    variant: str  # what exactly was tried, e.g. "psi = constant 0.0"
-    score: float
-    possible: float
-    function: str | None = None  # the function the impostor stands in for
-    passed: tuple[int, ...] = ()  # indices of the cases that passed (with or without points)
-    hidden: tuple[bool, ...] = ()  # per case: hidden or public
-    earned_by: tuple[str, ...] = ()  # the cases that earned points, for the message
-
-
-@dataclass
-class AuditReport:
-    """Every outcome of the audit, and what it took."""
-
-    questions: dict[str, float]  # question -> points possible, in notebook order
-    outcomes: list[AuditOutcome] = field(default_factory=list)
-    tracks: tuple[str, ...] = ()
-    reach: dict[str, tuple[str, ...]] = field(default_factory=dict)  # function -> questions
-    elapsed_s: float = 0.0
-    notes: list[str] = field(default_factory=list)
-
-    def table(self) -> dict[str, dict[str, float | None]]:
-        """question -> "solution" (least over tracks) or column (most) -> points; None where
-        nothing of that kind was tried."""
-        cells = {q: dict.fromkeys(("solution", *COLUMNS)) for q in self.questions}
-        for o in self.outcomes:
-            row = cells.setdefault(o.question, dict.fromkeys(("solution", *COLUMNS)))
-            seen = row.get(o.column)
-            pick = min if o.column == "solution" else max
-            row[o.column] = o.score if seen is None else pick(seen, o.score)
-        return cells
-
-    def failures(self, *, pending: Iterable[tuple[str, str]] = KNOWN_PENDING) -> list[AuditOutcome]:
-        """Points for nothing: the scaffold or an impostor earned some (outside ``pending``)."""
-        allowed = set(pending)
-        return [
-            o
-            for o in self.outcomes
-            if o.column != "solution" and o.score > 0 and (o.question, o.column) not in allowed
-        ]
-
-    def shortfalls(self) -> list[AuditOutcome]:
-        """The control: the solution short of full marks (the self-check's business too)."""
-        return [o for o in self.outcomes if o.column == "solution" and o.score < o.possible - 1e-9]
-
-
-class AuditFailed(RuntimeError):
-    """Something earned points for nothing."""
-
-
-def format_table(report: AuditReport, *, pending: Iterable[tuple[str, str]] = KNOWN_PENDING) -> str:
-    """The audit as a question x impostor table: the most points earned over the tracks."""
-    allowed = set(pending)
-    table = report.table()
-    heads = ["pts", "solution", *COLUMNS]
-    width = max(len(q) for q in [*table, "question"])
-    cols = [max(len(h), 4) for h in heads]
-
-    def cell(q: str, h: str, value: float | None) -> str:
-        if value is None:
-            return "-"
-        text = f"{value:g}"
-        if h in COLUMNS and value > 0:
-            text += "*" if (q, h) in allowed else "!"
-        return text
-
-    header = (
-        "question".ljust(width)
-        + " | "
-        + " | ".join(h.rjust(c) for h, c in zip(heads, cols, strict=True))
-    )
-    lines = [header, "-" * len(header)]
-    for q, row in table.items():
-        values = [report.questions.get(q), *(row[h] for h in heads[1:])]
-        shown = [cell(q, h, v) for h, v in zip(heads, values, strict=True)]
-        lines.append(
-            q.ljust(width)
-            + " | "
-            + " | ".join(s.rjust(c) for s, c in zip(shown, cols, strict=True))
-        )
-    lines.append(
-        f"Most points earned over {len(report.tracks)} track(s) ('solution': the least). "
-        "'-': no impostor of that kind reaches the question; '!': points for nothing."
-    )
-    for (q, c), why in KNOWN_PENDING.items():
-        if (q, c) in allowed and (table.get(q, {}).get(c) or 0) > 0:
-            lines.append(f"'*' {q} / {c}: known, pending: {why}.")
-    short = sorted({o.question for o in report.shortfalls()})
-    if short:
-        lines.append(
-            f"WARNING: the solution misses points on {', '.join(short)} (see 'solution'): fix "
-            "the solution or its tests; the zeros above still hold."
-        )
-    return "\n".join(lines)
-
-
-def failure_lines(wrong: Sequence[AuditOutcome], *, at_most: int = 30) -> str:
-    """One line per outcome: track, question, points, what earned them and by which cases."""
-    lines = [
-        f"  {o.track}: {o.question} earned {o.score:g} of {o.possible:g} with {o.variant}"
-        + (f" ({'; '.join(o.earned_by)})" if o.earned_by else "")
-        for o in wrong[:at_most]
-    ]
-    if len(wrong) > at_most:
-        lines.append(f"  ... and {len(wrong) - at_most} more")
-    return "\n".join(lines)
-
-
-def check_report(
-    report: AuditReport, *, pending: Iterable[tuple[str, str]] = KNOWN_PENDING
-) -> None:
-    """Raise :class:`AuditFailed`, with each failure and the table, if anything failed."""
-    wrong = report.failures(pending=pending)
-    if wrong:
-        raise AuditFailed(
-            f"the impostor audit failed {len(wrong)} time(s):\n{failure_lines(wrong)}\n\n"
-            f"{format_table(report, pending=pending)}\n"
-            "(`ops-lab build --no-audit` builds without the audit.)"
-        )
-
-
-# ------------------------------------------------------------------------ the engine
 
 
 def _called_names(function: Any) -> set[str]:
@@ -610,7 +321,7 @@ def _scaffold_outcome(
     q = test_file.name
     if q not in run.first_answer or q not in run.checkpoint:
         return None
-    kernel.restore_globals(_copied(run.before[q]))
+    kernel.restore_globals(copied(run.before[q]))
     try:
         for pos in range(run.first_answer[q], run.checkpoint[q] + 1):
             cid = run.cell_ids[pos]
