@@ -380,19 +380,21 @@ def test_order_is_a_reproducible_shuffle_not_the_roster(folder_batch, tmp_path):
     assert [e.student.key for e in other.entries] != order
 
 
-def test_sheet_has_one_row_per_student_in_packet_order_and_a_column_per_item(folder_batch):
+def test_sheet_has_one_row_per_label_in_packet_order_and_a_column_per_item(folder_batch):
     text = (folder_batch["root"] / "packet" / "scores.csv").read_text(encoding="utf-8")
     first, rest = text.split("\n", 1)
     assert first.startswith("#") and f"seed {SEED}" in first and "," not in first
     rows = list(csv.reader(io.StringIO(rest)))
-    expected = ["student_key", "label"]
+    expected = ["label"]
     for name, q in MANUAL.items():  # the TOML's items, in its order, then the comment column
         expected += [i["id"] for i in q["items"]] + [f"{name}.comment"]
     assert rows[0] == expected
-    assert [r[:2] for r in rows[1:]] == [
-        [s["key"], s["label"]] for s in folder_batch["key"]["students"]
-    ]
-    assert all(cell == "" for r in rows[1:] for cell in r[2:])
+    assert [r[0] for r in rows[1:]] == [s["label"] for s in folder_batch["key"]["students"]]
+    assert all(cell == "" for r in rows[1:] for cell in r[1:])
+    # Blind: no key, id, name or email of any student anywhere in the sheet the TAs edit.
+    for student in folder_batch["key"]["students"]:
+        for secret in (student["key"], student["student_id"], student["name"], student["email"]):
+            assert not secret or secret not in text
 
 
 def test_gradescope_rubric_has_one_item_a_line_with_its_points(folder_batch):
@@ -553,12 +555,27 @@ def test_labels_are_padded_to_the_class_size():
 # --------------------------------------------------------------------------- the import
 
 
-def _fill(sheet: Path, values: dict[str, dict[str, str]], out: Path | None = None) -> Path:
-    """Write ``values`` (student_key -> column -> text) into the sheet, as a TA would."""
+def _key_of_label(key: Path) -> dict[str, str]:
+    """label -> student key, from a packet's key.json (what the instructor holds)."""
+    return {s["label"]: s["key"] for s in json.loads(key.read_text(encoding="utf-8"))["students"]}
+
+
+def _fill(
+    sheet: Path,
+    values: dict[str, dict[str, str]],
+    out: Path | None = None,
+    key: Path | None = None,
+) -> Path:
+    """Write ``values`` (student_key -> column -> text) into the sheet, as a TA would.
+
+    The sheet names labels only: the test finds each label's student in the key (beside the
+    sheet unless given), as the TA cannot.
+    """
     first, rest = sheet.read_text(encoding="utf-8").split("\n", 1)
     rows = list(csv.DictReader(io.StringIO(rest)))
+    student_of = _key_of_label(key or sheet.parent / "key.json")
     for row in rows:
-        row.update(values.get(row["student_key"], {}))
+        row.update(values.get(student_of[row["label"]], {}))
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
@@ -665,7 +682,7 @@ def test_a_bad_sheet_is_refused_whole_with_every_bad_line(folder_batch, tmp_path
     bad["stu_diaz"]["r2.cost"] = "-0.5"  # negative
     sheet = _fill(packet / "scores.csv", bad, out=tmp_path / "scores.csv")
     lines = sheet.read_text().splitlines()
-    lines.append("stu_nobody,S-99" + "," * (len(lines[1].split(",")) - 2))  # unknown student
+    lines.append("S-99" + "," * (len(lines[1].split(",")) - 1))  # a label not in the packet
     # Line numbers of the file: 1 the comment, 2 the header, rows from 3 in packet order.
     row_line = {s["key"]: n for n, s in enumerate(folder_batch["key"]["students"], start=3)}
     lines.append(lines[row_line["stu_evans"] - 1])  # evans' (valid) row again
@@ -678,16 +695,59 @@ def test_a_bad_sheet_is_refused_whole_with_every_bad_line(folder_batch, tmp_path
         (row_line["stu_adams"], "r1.pairs must be a number from 0 to 1, got '2'"),
         (row_line["stu_baker"], "r3.v2 must be a number from 0 to 1, got 'x'"),
         (row_line["stu_diaz"], "r2.cost must be a number from 0 to 1, got '-0.5'"),
-        (len(lines) - 1, "unknown student 'stu_nobody', not in the packet"),
+        (len(lines) - 1, "unknown label 'S-99', not in the packet"),
         (len(lines), f"student appears again (first on line {row_line['stu_evans']})"),
     }
     assert str(caught.value).count("\n  line ") == 5
     assert not combined.exists()
 
 
-def test_bad_columns_and_mixed_up_labels_are_refused(folder_batch, tmp_path):
+def _legacy_sheet(sheet: Path, key: Path, out: Path) -> Path:
+    """``sheet`` as packets wrote sheets before they were blind: ``student_key`` first."""
+    first, header, *rows = sheet.read_text().splitlines()
+    student_of = _key_of_label(key)
+    lines = [first, "student_key," + header]
+    lines += [f"{student_of[row.split(',', 1)[0]]},{row}" for row in rows]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+    return out
+
+
+def test_an_old_sheet_naming_students_still_imports_checked_against_the_key(folder_batch, tmp_path):
+    packet = folder_batch["root"] / "packet"
+    (tmp_path / "blind").mkdir()
+    blind = _fill(packet / "scores.csv", FILLED, out=tmp_path / "blind" / "scores.csv")
+    new = import_scores(blind, key=packet / "key.json")
+    old = _legacy_sheet(blind, packet / "key.json", tmp_path / "old" / "scores.csv")
+    summary = import_scores(old, key=packet / "key.json")
+    assert any("student_key" in n and "checked against its label" in n for n in summary.sheet.notes)
+    assert [(s.student.key, s.question, s.score) for s in summary.sheet.scores] == [
+        (s.student.key, s.question, s.score) for s in new.sheet.scores
+    ]
+    assert summary.combined.read_text() == new.combined.read_text()
+
+
+def test_bad_columns_and_repeated_labels_are_refused(folder_batch, tmp_path):
     packet = folder_batch["root"] / "packet"
     first, header, *rows = (packet / "scores.csv").read_text().splitlines()
+    header = header.replace("r2.cost", "r2.price") + ",notes"
+    swapped = rows[0].split(",")
+    swapped[0] = "S-07"  # the first row labelled as the last student
+    text = "\n".join([first, header, ",".join(swapped) + ",", *(r + "," for r in rows[1:])])
+    (tmp_path / "scores.csv").write_text(text + "\n")
+    with pytest.raises(ValueError, match="sheet") as caught:
+        read_scores(tmp_path / "scores.csv", key=packet / "key.json")
+    messages = [str(p) for p in caught.value.problems]
+    assert any("line 2: unknown column 'r2.price'" in m for m in messages)
+    assert any("line 2: unknown column 'notes'" in m for m in messages)
+    assert any("line 2: missing columns: r2.cost" in m for m in messages)
+    assert any(m == "line 9: S-07: student appears again (first on line 3)" for m in messages)
+
+
+def test_an_old_sheet_with_bad_columns_and_mixed_up_labels_is_refused(folder_batch, tmp_path):
+    packet = folder_batch["root"] / "packet"
+    old = _legacy_sheet(packet / "scores.csv", packet / "key.json", tmp_path / "old.csv")
+    first, header, *rows = old.read_text().splitlines()
     header = header.replace("r2.cost", "r2.price") + ",notes"
     swapped = rows[0].split(",")
     swapped[1] = "S-07"  # the first student's row with the last student's label
@@ -738,6 +798,252 @@ def test_cli_refuses_a_bad_sheet_and_lists_it(folder_batch, tmp_path, capsys):
     args = parser.parse_args([str(folder_batch["root"] / "in"), "-o", str(tmp_path / "p")])
     assert main_packet(args) == 0
     assert "seed" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- LMS files
+
+#: The instructor's roster: the grader's columns (student, track) and the optional name and
+#: email. Baker's email is typed in capitals; Chen has none; Evans gave a private email that
+#: Canvas does not know; Gus is missing.
+ROSTER = """student,track,name,email
+stu_adams,Cloud Titan,Ada Adams,ada.adams@uni.example
+stu_baker,Edge Guardian,Bo Baker,BO.Baker@uni.example
+stu_chen,Cloud Titan,Cy Chen,
+stu_diaz,Mobile Nomad,Dee Diaz,dee.diaz@uni.example
+stu_evans,Tiny Pioneer,Eve Evans,eve@home.example
+stu_fox,Cloud Titan,Flo Fox,flo.fox@uni.example
+"""
+
+#: A Canvas gradebook export as Canvas writes it (Grades > Export, with SIS ids): the identity
+#: columns, two assignments titled "Title (id)", the read-only totals, the "Points Possible"
+#: row, students sorted by sortable name, and the Test Student last. Chen's SIS User ID is
+#: the grader's id; Hill never submitted.
+CANVAS_TOTALS = [
+    f"{group}{kind}"
+    for group in ("Assignments ", "")
+    for kind in ("Current Score", "Unposted Current Score", "Final Score", "Unposted Final Score")
+]
+CANVAS_EXPORT = "\n".join(
+    [
+        ",".join(
+            ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+            + ["Week 1 Check-in (88101)", "Operations at Scale (88102)", *CANVAS_TOTALS]
+        ),
+        "    Points Possible,,,,,5.00,46.00" + ",(read only)" * 8,
+        '"Adams, Ada",4101,A0001,ada.adams@uni.example,ML Systems 01,5.00,' + ",100.00" * 8,
+        '"Baker, Bo",4102,A0002,bo.baker@uni.example,ML Systems 01,4.00,' + ",80.00" * 8,
+        '"Chen, Cy",4103,stu_chen,cy.chen@uni.example,ML Systems 02,5.00,' + ",100.00" * 8,
+        '"Diaz, Dee",4104,A0004,dee.diaz@uni.example,ML Systems 02,3.00,' + ",60.00" * 8,
+        '"Evans, Eve",4105,A0005,eve.evans@uni.example,ML Systems 02,5.00,' + ",100.00" * 8,
+        '"Fox, Flo",4106,A0006,flo.fox@uni.example,ML Systems 01,5.00,' + ",100.00" * 8,
+        '"Hill, Hal",4108,A0008,hal.hill@uni.example,ML Systems 01,,' + "," * 8,
+        '"Student, Test",4199,,3f9c2a7be1d04c8e,ML Systems 01,,' + "," * 8,
+    ]
+)
+
+
+def _expected_total(key: str) -> Fraction | None:
+    """A submission's final total from the test's own numbers; None while anything is pending."""
+    if key == UNREADABLE:
+        return None
+    manual = [_expected_manual(FILLED[key], q) for q in MANUAL]
+    if any(m is None for m in manual):
+        return None
+    return sum(_auto_scores(key).values(), Fraction(0)) + sum(manual, Fraction(0))
+
+
+@pytest.fixture
+def lms_inputs(folder_batch, tmp_path):
+    packet = folder_batch["root"] / "packet"
+    (tmp_path / "roster.csv").write_text(ROSTER)
+    (tmp_path / "canvas.csv").write_bytes(b"\xef\xbb\xbf" + CANVAS_EXPORT.encode())  # Canvas's BOM
+    (tmp_path / "out").mkdir()
+    sheet = _fill(packet / "scores.csv", FILLED, out=tmp_path / "out" / "scores.csv")
+    return {"sheet": sheet, "key": packet / "key.json", "dir": tmp_path}
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.reader(f))
+
+
+def test_canvas_and_moodle_files_match_students_through_the_export_and_roster(lms_inputs, capsys):
+    inputs = lms_inputs["dir"]
+    parser = add_import_arguments(argparse.ArgumentParser())
+    args = parser.parse_args(
+        [
+            str(lms_inputs["sheet"]),
+            "--key",
+            str(lms_inputs["key"]),
+            "--roster",
+            str(inputs / "roster.csv"),
+            "--canvas-export",
+            str(inputs / "canvas.csv"),
+            "--canvas-assignment-id",
+            "88102",
+            "--moodle",
+        ]
+    )
+    assert main_import(args) == 0
+    out = capsys.readouterr().out
+
+    canvas = _csv_rows(inputs / "out" / "canvas-gradebook.csv")
+    # Canvas's identity columns, one column for the lab titled as the export titles it.
+    assert canvas[0] == [
+        "Student",
+        "ID",
+        "SIS User ID",
+        "SIS Login ID",
+        "Section",
+        "Operations at Scale (88102)",
+    ]
+    assert canvas[1] == ["    Points Possible", "", "", "", "", str(TOTAL_POINTS)]
+    # Rows carry Canvas's own identity, in the export's order: adams and diaz by login (the
+    # roster's email), baker by login whatever the case, chen by SIS User ID (his grader id).
+    identities = {
+        "stu_adams": ["Adams, Ada", "4101", "A0001", "ada.adams@uni.example", "ML Systems 01"],
+        "stu_baker": ["Baker, Bo", "4102", "A0002", "bo.baker@uni.example", "ML Systems 01"],
+        "stu_chen": ["Chen, Cy", "4103", "stu_chen", "cy.chen@uni.example", "ML Systems 02"],
+        "stu_diaz": ["Diaz, Dee", "4104", "A0004", "dee.diaz@uni.example", "ML Systems 02"],
+    }
+    assert [r[:5] for r in canvas[2:]] == list(identities.values())
+    for row, key in zip(canvas[2:], identities, strict=True):
+        assert Fraction(row[5]) == _expected_total(key)
+    # Never silently dropped: evans (an email Canvas does not know), fox (Reflection 2 half
+    # graded) and gus (no notebook, no result) are listed; so are the Canvas students
+    # without a grade here, and the Test Student is not one of them.
+    assert "Canvas: not in the file (3):" in out
+    assert "eve@home.example" in out and "no Canvas student has this id or email" in out
+    assert "Flo Fox" in out and "not graded yet (r2_sequential)" in out
+    assert "stu_gus: no Canvas student" in out
+    assert "Canvas students without a graded submission here (2; no grade written)" in out
+    assert "Evans, Eve (eve.evans@uni.example, A0005)" in out and "Hill, Hal" in out
+    assert "Student, Test" not in out
+
+    moodle = _csv_rows(inputs / "out" / "moodle-grades.csv")
+    assert moodle[0] == ["Email address", "Operations at Scale"]
+    by_email = {
+        "ada.adams@uni.example": "stu_adams",
+        "BO.Baker@uni.example": "stu_baker",
+        "dee.diaz@uni.example": "stu_diaz",
+        "eve@home.example": "stu_evans",
+    }
+    assert [r[0] for r in moodle[1:]] == list(by_email)
+    for email, total in moodle[1:]:
+        assert Fraction(total) == _expected_total(by_email[email])
+    assert "Moodle: not in the file (3):" in out and "Cy Chen (stu_chen): no email address" in out
+    assert 'map from "Email address" to "useremail"' in out
+
+    # The full CSV keeps every student, named from the roster where the grader had no name.
+    with (inputs / "out" / "combined-gradebook.csv").open() as f:
+        combined = {r["student_key"]: r for r in csv.DictReader(f)}
+    assert set(combined) == set(STUDENTS)
+    assert (combined["stu_adams"]["name"], combined["stu_adams"]["email"]) == (
+        "Ada Adams",
+        "ada.adams@uni.example",
+    )
+    assert (combined[UNREADABLE]["name"], combined[UNREADABLE]["email"]) == ("", "")
+
+
+def test_canvas_file_without_an_export_names_students_from_the_roster(lms_inputs):
+    summary = import_scores(
+        lms_inputs["sheet"],
+        key=lms_inputs["key"],
+        roster=lms_inputs["dir"] / "roster.csv",
+        canvas=True,
+        moodle=True,
+        moodle_identifier="idnumber",
+        assignment_name="Lab 7: Operations at Scale",
+    )
+    canvas, moodle = summary.lms
+    rows = _csv_rows(canvas.path)
+    assert rows[0][5] == "Lab 7: Operations at Scale"  # no id: Canvas matches by title
+    assert rows[1] == ["    Points Possible", "", "", "", "", str(TOTAL_POINTS)]
+    named = {
+        "Ada Adams": ("ada.adams@uni.example", "stu_adams"),
+        "Bo Baker": ("BO.Baker@uni.example", "stu_baker"),
+        "Cy Chen": ("", "stu_chen"),
+        "Dee Diaz": ("dee.diaz@uni.example", "stu_diaz"),
+        "Eve Evans": ("eve@home.example", "stu_evans"),
+    }
+    assert [r[:5] for r in rows[2:]] == [[n, "", "", e, ""] for n, (e, _) in named.items()]
+    for row, (_, key) in zip(rows[2:], named.values(), strict=True):
+        assert Fraction(row[5]) == _expected_total(key)
+    assert any("no Canvas export given" in n for n in canvas.notes)
+    assert len(canvas.not_written) == 2  # fox and gus: not graded yet
+    # Moodle by ID number: the grader's ids.
+    rows = _csv_rows(moodle.path)
+    assert rows[0] == ["ID number", "Lab 7: Operations at Scale"]
+    graded = [k for k in STUDENTS if _expected_total(k) is not None]
+    assert [r[0] for r in rows[1:]] == sorted(graded)
+    assert all(Fraction(total) == _expected_total(key) for key, total in rows[1:])
+
+
+def test_canvas_export_variants_and_conflicts(tmp_path):
+    from labtools.ta.canvas_gradebook import read_canvas_export, write_canvas_gradebook
+    from labtools.ta.lms_grades import FinalGrade, members
+
+    # Semicolons, LastName/FirstName columns, no SIS User ID (a TA's export), and the row
+    # Canvas adds for manually posted assignments.
+    export = tmp_path / "export.csv"
+    export.write_text(
+        "LastName;FirstName;ID;SIS Login ID;Section;Operations at Scale (501);Current Score\n"
+        ";;;;;Manual Posting;\n"
+        "    Points Possible;;;;;40,00;(read only)\n"
+        "Lovelace;Ada;11;ada@uni.example;A;;\n"
+        "Turing;Alan;12;alan@uni.example;A;;\n"
+    )
+    read = read_canvas_export(export)
+    assert [(s.name, s.canvas_id, s.sis_user_id, s.sis_login_id) for s in read.students] == [
+        ("Lovelace, Ada", "11", "", "ada@uni.example"),
+        ("Turing, Alan", "12", "", "alan@uni.example"),
+    ]
+    assert read.assignments == {"501": ("Operations at Scale (501)", "40,00")}
+    # A Gradescope group submission: two SIDs, two names, two emails, paired in order; a
+    # second submission by Alan alone. Alan's Canvas row has two submissions: neither is
+    # written, both are listed.
+    group = {
+        "student_key": "g1",
+        "student_id": "x1;x2",
+        "name": "Ada Lovelace; Alan Turing",
+        "email": "ada@uni.example;alan@uni.example",
+    }
+    alone = {"student_key": "g2", "student_id": "x2", "name": "", "email": "ALAN@uni.example"}
+    grades = [FinalGrade(r["student_key"], members(r), "30", "46", ()) for r in (group, alone)]
+    assert [m.email for m in grades[0].members] == ["ada@uni.example", "alan@uni.example"]
+    written = write_canvas_gradebook(
+        grades, tmp_path / "canvas.csv", assignment_name="Operations at Scale", export=read
+    )
+    rows = _csv_rows(written.path)
+    assert rows[0][5] == "Operations at Scale (501)"  # found by title in the export
+    assert rows[2:] == [["Lovelace, Ada", "11", "", "ada@uni.example", "A", "30"]]
+    assert len(written.not_written) == 2
+    assert all("is matched by several submissions" in line for line in written.not_written)
+    assert any("40,00 points possible, this lab 46" in n for n in written.notes)
+    # Not a Canvas export: refused, naming what it starts with.
+    (tmp_path / "bad.csv").write_text("name,email,grade\n")
+    with pytest.raises(ValueError, match="canvas export must be a Canvas gradebook export"):
+        read_canvas_export(tmp_path / "bad.csv")
+
+
+def test_the_key_can_stay_outside_the_folder_given_to_the_tas(folder_batch, tmp_path):
+    key = tmp_path / "instructor" / "key.json"
+    summary = write_packet(
+        folder_batch["root"] / "in", tmp_path / "packet", seed=SEED, key_file=key
+    )
+    assert summary.key == key and not (tmp_path / "packet" / "key.json").exists()
+    students = json.loads(key.read_text())["students"]
+    for path in (tmp_path / "packet").rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            assert not any(s["key"] in text for s in students), path
+    sheet = _fill(summary.sheet, FILLED, key=key)
+    with pytest.raises(ValueError, match="key must be the packet's key.json"):
+        import_scores(sheet, use_nbgrader=False)  # no key beside the sheet
+    imported = import_scores(sheet, key=key, batch=folder_batch["root"] / "batch")
+    assert {s.student.key for s in imported.sheet.scores} == set(FILLED) - {"stu_gus"}
+    with pytest.raises(ValueError, match="key_file must not exist already"):
+        write_packet(folder_batch["root"] / "in", tmp_path / "p2", seed=1, key_file=key)
 
 
 # --------------------------------------------------------------------------- nbgrader
@@ -848,7 +1154,10 @@ def test_nbgrader_packet_then_import_reads_back_from_the_gradebook(course, tmp_p
 
     _fill(summary.sheet, values)
     t0 = time.perf_counter()
-    result = import_scores(summary.sheet)
+    # nbgrader knows students by id only: the roster names them.
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,track,name,email\nnb_ann,Cloud Titan,Ann Nadir,ann@uni.example\n")
+    result = import_scores(summary.sheet, roster=roster, moodle=True)
     print(f"\nimport into nbgrader: {time.perf_counter() - t0:.2f} s")
     assert result.nbgrader is not None and result.nbgrader.missing_students == ("nb_cy",)
     after = _manual_grades(course)
@@ -885,3 +1194,10 @@ def test_nbgrader_packet_then_import_reads_back_from_the_gradebook(course, tmp_p
     assert rows["nb_ann"]["pending"] == ""
     assert rows["nb_bo"]["auto_total"] == "" and "autograder" in rows["nb_bo"]["pending"]
     assert rows["nb_cy"]["pending"].endswith("autograder")
+    assert (rows["nb_ann"]["name"], rows["nb_ann"]["email"]) == ("Ann Nadir", "ann@uni.example")
+    assert (rows["nb_bo"]["name"], rows["nb_bo"]["email"]) == ("", "")
+    (moodle,) = result.lms
+    assert _csv_rows(moodle.path) == [
+        ["Email address", "Operations at Scale"],
+        ["ann@uni.example", rows["nb_ann"]["total"]],
+    ]

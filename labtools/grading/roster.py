@@ -8,6 +8,11 @@ a ``TRACK`` that disagrees gets a plain message.
 The roster is a CSV with a header and two columns, ``student`` and ``track``: the student's
 email or id (Gradescope's email, SID or user id; nbgrader's student id) and a track's name
 or key (``Edge Guardian`` or ``edge_guardian``). Emails match without regard to case.
+
+Two more columns are optional, ``name`` and ``email``: the grader never reads them, the
+gradebooks for the LMS do (:mod:`labtools.ta`), to name students whose submission does not
+(an nbgrader student id, a file name). A ``student`` that is an email stands for the email
+too. Other columns are ignored.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from opsmodel.tracks import get_track
@@ -24,6 +29,7 @@ from opsmodel.tracks import get_track
 __all__ = [
     "ROSTER_FILE",
     "Roster",
+    "RosterPerson",
     "gradescope_identities",
     "load_roster",
     "track_note",
@@ -38,10 +44,29 @@ def _key(identity: str) -> str:
 
 
 @dataclass(frozen=True)
+class RosterPerson:
+    """What the roster says of one student besides the track (empty when not given)."""
+
+    student: str
+    name: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
 class Roster:
-    """Student identity -> track display name (``"Edge Guardian"``)."""
+    """Student identity -> track display name (``"Edge Guardian"``), and who the student is.
+
+    Attributes
+    ----------
+    tracks : Mapping of str to str
+        Casefolded identity (the ``student`` column) -> the track's display name.
+    people : Mapping of str to RosterPerson
+        Casefolded identity -> the row's ``student``, ``name`` and ``email``; the email too
+        is a key when the row gives one.
+    """
 
     tracks: Mapping[str, str]
+    people: Mapping[str, RosterPerson] = field(default_factory=dict)
 
     def track_for(self, identities: Iterable[str]) -> str | None:
         """The track of the first identity the roster knows, or ``None``."""
@@ -51,6 +76,14 @@ class Roster:
                 return track
         return None
 
+    def person_for(self, identities: Iterable[str]) -> RosterPerson | None:
+        """The roster's row of the first identity it knows (by ``student`` or ``email``)."""
+        for identity in identities:
+            person = self.people.get(_key(str(identity)))
+            if person is not None:
+                return person
+        return None
+
 
 def load_roster(path: Path) -> Roster:
     """Read and check a roster CSV.
@@ -58,7 +91,7 @@ def load_roster(path: Path) -> Roster:
     Parameters
     ----------
     path : pathlib.Path
-        The CSV (columns ``student`` and ``track``).
+        The CSV (columns ``student`` and ``track``; ``name`` and ``email`` optional).
 
     Returns
     -------
@@ -68,7 +101,8 @@ def load_roster(path: Path) -> Roster:
     ------
     ValueError
         If a column is missing, a row names no student or an unknown track, or a student
-        appears twice with different tracks. Every bad row is listed.
+        appears twice with different tracks, or two rows give the same email to different
+        students. Every bad row is listed.
     """
     text = Path(path).read_text(encoding="utf-8-sig")
     reader = csv.DictReader(io.StringIO(text))
@@ -78,6 +112,7 @@ def load_roster(path: Path) -> Roster:
             f"roster {path} must have the columns 'student' and 'track', got {reader.fieldnames}"
         )
     tracks: dict[str, str] = {}
+    people: dict[str, RosterPerson] = {}
     problems: list[str] = []
     for line, row in enumerate(reader, start=2):
         row = {k.strip().casefold(): (v or "").strip() for k, v in row.items() if k}
@@ -93,9 +128,17 @@ def load_roster(path: Path) -> Roster:
         if tracks.get(_key(student), track) != track:
             problems.append(f"line {line}: {student} already has the track {tracks[_key(student)]}")
         tracks[_key(student)] = track
+        email = row.get("email", "") or (student if "@" in student else "")
+        person = RosterPerson(student, row.get("name", ""), email)
+        for identity in {_key(student), _key(email)} - {""}:
+            known = people.get(identity)
+            if known is not None and _key(known.student) != _key(student):
+                # One email for two students would give one student's grade to the other.
+                problems.append(f"line {line}: {email} is already the email of {known.student}")
+            people[identity] = person
     if problems:
         raise ValueError(f"roster {path} has bad rows: " + "; ".join(problems))
-    return Roster(tracks)
+    return Roster(tracks, people)
 
 
 def gradescope_identities(metadata_path: Path) -> list[str]:

@@ -12,14 +12,19 @@ Modules, in the order a TA meets them:
     autograded ledger items (batch ``results.json`` data or nbgrader's gradebook);
   - :mod:`~labtools.ta.packet_html`: the one offline, blind HTML page;
 
-- :mod:`~labtools.ta.sheet`: the score sheet's columns and the key file;
-- :mod:`~labtools.ta.score_import`: ``ops-lab ta-import``, in three steps:
+- :mod:`~labtools.ta.sheet`: the blind score sheet's columns (labels only) and the key file;
+- :mod:`~labtools.ta.score_import`: ``ops-lab ta-import``, in these steps:
 
-  - :mod:`~labtools.ta.filled_sheet`: the filled sheet read and checked whole;
+  - :mod:`~labtools.ta.filled_sheet`: the filled sheet read and checked whole, each label
+    mapped back to its student through the key;
   - :mod:`~labtools.ta.nbgrader_gradebook`: nbgrader's SQLite gradebook (autograded test
     cells read, written scores written);
-  - :mod:`~labtools.ta.combined_gradebook`: the combined gradebook CSV for the LMS, from a
-    batch's ``gradebook.csv`` or nbgrader's gradebook;
+  - :mod:`~labtools.ta.combined_gradebook`: the full combined gradebook CSV, from a batch's
+    ``gradebook.csv`` or nbgrader's gradebook;
+  - :mod:`~labtools.ta.lms_grades`: one final grade per submission and its students, named
+    from the grader and the roster;
+  - :mod:`~labtools.ta.canvas_gradebook` and :mod:`~labtools.ta.moodle_gradebook`: the files
+    Canvas's and Moodle's grade imports read;
 
 - :mod:`~labtools.ta.cli`: the two subcommands' options.
 """

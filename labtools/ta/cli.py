@@ -37,7 +37,17 @@ def add_packet_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
         help="also write each student's written answers as pdf/<key>.pdf (Gradescope upload)",
     )
     parser.add_argument(
-        "--force", action="store_true", help="replace an existing scores.csv in the folder"
+        "--key",
+        type=Path,
+        default=None,
+        dest="key_file",
+        help="where to write the key (label -> student), e.g. outside the folder the TAs get "
+        "(default: PACKET/key.json)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing scores.csv in the folder (and an existing --key file)",
     )
     return parser
 
@@ -55,6 +65,7 @@ def main_packet(args: argparse.Namespace) -> int:
             results=args.results,
             pdfs=args.pdfs,
             force=args.force,
+            key_file=args.key_file,
         )
     except InvalidInputError as exc:
         print(f"ops-lab ta-packet: {exc}", file=sys.stderr)
@@ -93,11 +104,60 @@ def add_import_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
     parser.add_argument(
         "--no-nbgrader", action="store_true", help="write only the combined gradebook"
     )
+    lms = parser.add_argument_group(
+        "LMS files", "written beside the combined gradebook; one column for the lab's total"
+    )
+    lms.add_argument(
+        "--roster",
+        type=Path,
+        default=None,
+        help="roster CSV (student, track; optional name, email): names and emails of "
+        "students the grader knows by id only",
+    )
+    lms.add_argument(
+        "--canvas",
+        action="store_true",
+        help="write canvas-gradebook.csv (Canvas's Grades > Import)",
+    )
+    lms.add_argument(
+        "--canvas-export",
+        type=Path,
+        default=None,
+        metavar="CANVAS_EXPORT.csv",
+        help="the course's Canvas gradebook export (Grades > Export): students matched by "
+        "SIS User ID / SIS Login ID against their ids and emails (implies --canvas)",
+    )
+    lms.add_argument(
+        "--canvas-assignment-id",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the Canvas assignment's id (its URL's /assignments/N): the column 'Name (N)' "
+        "(implies --canvas)",
+    )
+    lms.add_argument(
+        "--moodle",
+        action="store_true",
+        help="write moodle-grades.csv (Moodle's Import grades from CSV)",
+    )
+    lms.add_argument(
+        "--moodle-id",
+        choices=("email", "idnumber"),
+        default="email",
+        help="the Moodle file's identifier: email (Email address) or idnumber (ID number: "
+        "the grader's student id) (default: email)",
+    )
+    lms.add_argument(
+        "--assignment-name",
+        default=None,
+        help="the LMS assignment's title (default: Operations at Scale)",
+    )
     return parser
 
 
 def main_import(args: argparse.Namespace) -> int:
     """Run ``ops-lab ta-import``."""
+    from labtools.ta.lms_grades import DEFAULT_ASSIGNMENT_NAME
     from labtools.ta.score_import import import_scores
     from opsmodel._validation import InvalidInputError
 
@@ -109,6 +169,13 @@ def main_import(args: argparse.Namespace) -> int:
             batch=args.batch,
             nbgrader_course=args.nbgrader,
             use_nbgrader=not args.no_nbgrader,
+            roster=args.roster,
+            canvas=args.canvas,
+            canvas_export=args.canvas_export,
+            canvas_assignment_id=args.canvas_assignment_id,
+            moodle=args.moodle,
+            moodle_identifier=args.moodle_id,
+            assignment_name=args.assignment_name or DEFAULT_ASSIGNMENT_NAME,
         )
     except InvalidInputError as exc:
         print(f"ops-lab ta-import: {exc}", file=sys.stderr)

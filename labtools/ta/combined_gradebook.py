@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labtools.files import write_atomic
+from labtools.grading.roster import Roster
 from labtools.rubric import Rubric, load_rubric
 from labtools.ta.filled_sheet import ScoreSheet
+from labtools.ta.lms_grades import members
 from labtools.ta.nbgrader_gradebook import read_case_grades
 from labtools.ta.sheet import PacketKey
 from opsmodel._validation import InvalidInputError
@@ -31,6 +33,7 @@ __all__ = [
     "autograded_from_nbgrader",
     "combined_rows",
     "write_combined_gradebook",
+    "write_combined_rows",
 ]
 
 
@@ -130,6 +133,7 @@ def combined_rows(
     batch: Path | None = None,
     nbgrader_course: Path | None = None,
     course_id: str | None = None,
+    roster: Roster | None = None,
 ) -> tuple[list[str], list[dict[str, str]]]:
     """The combined gradebook's columns and rows (see :func:`write_combined_gradebook`)."""
     rubric = rubric or load_rubric()
@@ -165,6 +169,11 @@ def combined_rows(
         known = people.setdefault(s.key, {"student_id": s.student_id, "name": "", "email": ""})
         known["name"] = known["name"] or s.name
         known["email"] = known["email"] or s.email
+    if roster is not None:
+        for key, known in people.items():
+            named = members({"student_key": key, **known}, roster)
+            known["name"] = known["name"] or "; ".join(m.name for m in named if m.name)
+            known["email"] = known["email"] or ";".join(m.email for m in named if m.email)
     written = {(s.student.key, s.question): s.score for s in sheet.scores}
     maximum = math.fsum(q.points for q in rubric.questions)
     rows = []
@@ -202,6 +211,7 @@ def write_combined_gradebook(
     batch: Path | None = None,
     nbgrader_course: Path | None = None,
     course_id: str | None = None,
+    roster: Roster | None = None,
 ) -> Path:
     """Write the combined gradebook: autograded and written points, one row per student.
 
@@ -220,6 +230,9 @@ def write_combined_gradebook(
         (its test cells summed per question).
     course_id : str or None
         The nbgrader gradebook's course id.
+    roster : Roster or None
+        The instructor's roster: names and emails of students the grader knows by id only
+        (an nbgrader student, a file name); the grader's own are kept.
 
     Returns
     -------
@@ -238,8 +251,18 @@ def write_combined_gradebook(
     with their written questions pending.
     """
     columns, rows = combined_rows(
-        sheet, rubric=rubric, batch=batch, nbgrader_course=nbgrader_course, course_id=course_id
+        sheet,
+        rubric=rubric,
+        batch=batch,
+        nbgrader_course=nbgrader_course,
+        course_id=course_id,
+        roster=roster,
     )
+    return write_combined_rows(path, columns, rows)
+
+
+def write_combined_rows(path: Path, columns: list[str], rows: list[dict[str, str]]) -> Path:
+    """Write rows of :func:`combined_rows` as the combined gradebook CSV (atomically)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()

@@ -1,10 +1,11 @@
 """A TA's filled score sheet, read and checked whole against the packet's key and the rubric.
 
 :func:`read_scores` checks each row of ``scores.csv``: each item a number from 0 to its points
-(empty: not graded yet, reported), no unknown student, label or column, no student twice. Any
-bad row and the whole file is refused (:class:`ScoreSheetError`), with every bad row listed by
-line number, so that nothing is half imported. A question whose items are only partly filled
-is "not graded yet" (:class:`PendingQuestion`), never a partial sum.
+(empty: not graded yet, reported), no unknown label or column, no student twice. The sheet
+names students by their anonymous label only; the key maps each label back to its student.
+Any bad row and the whole file is refused (:class:`ScoreSheetError`), with every bad row
+listed by line number, so that nothing is half imported. A question whose items are only
+partly filled is "not graded yet" (:class:`PendingQuestion`), never a partial sum.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import csv
 import io
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -204,43 +206,78 @@ def _check_header(
     return problems, where
 
 
+def _row_student(
+    line: int,
+    cell: Callable[[str], str],
+    by_label: dict[str, KeyStudent],
+    by_key: dict[str, KeyStudent] | None,
+    seen: dict[str, int],
+) -> tuple[str, KeyStudent | None, list[SheetProblem]]:
+    """Whom a row grades: how to name the row in messages, the student (None: unknown), problems.
+
+    A blind sheet names the student by label only. An old sheet (``by_key`` given) names the
+    key too, and the label must be that student's.
+    """
+    problems: list[SheetProblem] = []
+    label = cell(LABEL_COLUMN)
+    if by_key is None:
+        who = label or "?"
+        student = by_label.get(label)
+        if not label:
+            problems.append(
+                SheetProblem(line, f"{who}: no label (every row starts with its label, S-01 ...)")
+            )
+        elif student is None:
+            problems.append(
+                SheetProblem(line, f"{who}: unknown label {label!r}, not in the packet")
+            )
+        ident = label
+    else:
+        key = cell(KEY_COLUMN)
+        who = f"{label or '?'} ({key or 'no student_key'})"
+        student = by_key.get(key)
+        if student is None:
+            problems.append(
+                SheetProblem(line, f"{who}: unknown student {key!r}, not in the packet")
+            )
+        elif label != student.label:
+            problems.append(
+                SheetProblem(
+                    line,
+                    f"{who}: label {label!r} is not this student's label {student.label!r} "
+                    "(rows or labels mixed up?)",
+                )
+            )
+        ident = key
+    if ident and ident in seen:
+        problems.append(
+            SheetProblem(line, f"{who}: student appears again (first on line {seen[ident]})")
+        )
+    elif ident:
+        seen[ident] = line
+    return who, student, problems
+
+
 def _check_row(
     line: int,
     row: list[str],
     header: list[str],
     where: dict[str, int],
-    students: dict[str, KeyStudent],
+    by_label: dict[str, KeyStudent],
+    by_key: dict[str, KeyStudent] | None,
     seen: dict[str, int],
     questions: list[RubricQuestion],
 ) -> tuple[list[SheetProblem], list[QuestionScore], list[PendingQuestion]]:
-    problems: list[SheetProblem] = []
-
     def cell(column: str) -> str:
         k = where.get(column)
         return row[k].strip() if k is not None and k < len(row) else ""
 
+    problems: list[SheetProblem] = []
     extra = [v for k, v in enumerate(row) if v.strip() and (k >= len(header) or not header[k])]
     if extra:
         problems.append(SheetProblem(line, f"values outside the named columns: {extra!r}"))
-    key, label = cell(KEY_COLUMN), cell(LABEL_COLUMN)
-    who = f"{label or '?'} ({key or 'no student_key'})"
-    student = students.get(key)
-    if student is None:
-        problems.append(SheetProblem(line, f"{who}: unknown student {key!r}, not in the packet"))
-    elif label != student.label:
-        problems.append(
-            SheetProblem(
-                line,
-                f"{who}: label {label!r} is not this student's label {student.label!r} "
-                "(rows or labels mixed up?)",
-            )
-        )
-    if key and key in seen:
-        problems.append(
-            SheetProblem(line, f"{who}: student appears again (first on line {seen[key]})")
-        )
-    elif key:
-        seen[key] = line
+    who, student, found = _row_student(line, cell, by_label, by_key, seen)
+    problems += found
     scores, pending = [], []
     for q in questions:
         awarded, missing = [], []
@@ -295,15 +332,20 @@ def read_scores(
     ------
     ScoreSheetError
         Listing every bad line (line numbers of the file, 1-based): a value that is not a
-        number, negative or above its item's points; an unknown student (not in the key);
-        a label that is not the student's; a student twice; an unknown, repeated or
-        missing column; values outside the named columns; a sheet whose first line names
-        another seed than the key's (the sheet of another packet).
+        number, negative or above its item's points; a row without a label or with a label
+        not in the key; a student twice; an unknown, repeated or missing column; values
+        outside the named columns; a sheet whose first line names another seed than the
+        key's (the sheet of another packet). In an old sheet that names students
+        (``student_key``): an unknown key, or a label that is not that student's.
     InvalidInputError
         If the sheet or the key cannot be read.
 
     Notes
     -----
+    The sheet is blind: a row names its student by the packet's label only, and the key
+    (``key.json``, kept by the instructor) says who the label is. A sheet written before
+    sheets were blind, with a ``student_key`` column, is read too (with a note).
+
     Empty rows are skipped, as are comment lines (first field starting with ``#``) before
     the header. Values may use a decimal comma (``0,5``); separators ``,``, ``;`` and tab
     are recognised from the header line. An empty item means "not graded yet": the
@@ -330,7 +372,6 @@ def read_scores(
     if packet_key.rubric_sha256 != rubric_digest(rubric):
         notes.append("the rubric's items or points changed since the packet was made")
     questions = [q for q in rubric.questions if q.manual]
-    expected = sheet_columns(rubric)
     records = [
         (line, row) for line, row in _records(text, _delimiter(text)) if any(c.strip() for c in row)
     ]
@@ -354,24 +395,36 @@ def read_scores(
         )
     header_line, header = records[0]
     header = [h.strip() for h in header]
+    # A sheet from before sheets were blind names each student's key beside the label.
+    legacy = KEY_COLUMN in header
+    expected = ([KEY_COLUMN] if legacy else []) + sheet_columns(rubric)
     header_problems, where = _check_header(header_line, header, expected)
     problems += header_problems
-    students = {s.key: s for s in packet_key.students}
+    by_label = {s.label: s for s in packet_key.students}
+    by_key = {s.key: s for s in packet_key.students} if legacy else None
+    if legacy:
+        notes.append(
+            f"the sheet names its students ({KEY_COLUMN} column, as sheets did before they were "
+            "blind): each key was checked against its label"
+        )
     seen: dict[str, int] = {}
     scores: list[QuestionScore] = []
     pending: list[PendingQuestion] = []
-    if KEY_COLUMN in where and LABEL_COLUMN in where:
+    if LABEL_COLUMN in where and (not legacy or KEY_COLUMN in where):
         for line, row in records[1:]:
-            found, done, todo = _check_row(line, row, header, where, students, seen, questions)
+            found, done, todo = _check_row(
+                line, row, header, where, by_label, by_key, seen, questions
+            )
             problems += found
             scores += done
             pending += todo
     if problems:
         raise ScoreSheetError(sheet, problems)
+    graded = {s.student.key for s in scores} | {p.student.key for p in pending}
     pending += [
         PendingQuestion(q.name, s, tuple(i.id for i in q.items), 0)
         for s in packet_key.students
-        if s.key not in seen
+        if s.key not in graded
         for q in questions
     ]
     return ScoreSheet(sheet, packet_key, tuple(scores), tuple(pending), tuple(notes))

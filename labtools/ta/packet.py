@@ -12,9 +12,11 @@ notebooks or zips, per-student folders, a Gradescope export, or an nbgrader cour
     Students appear under anonymous labels (``S-07``).
 ``scores.csv``
     The sheet to fill (:mod:`labtools.ta.sheet`): one row per student in the packet's order,
-    one column per rubric item, a comment column per question.
-``key.json``
-    Seed, rubric digest, and the label -> student mapping (the packet never shows it).
+    named by its anonymous label only, one column per rubric item, a comment column per
+    question.
+``key.json`` (or the ``key_file`` given, e.g. outside the folder the TAs get)
+    Seed, rubric digest, and the label -> student mapping (neither the page nor the sheet
+    shows it): the instructor's, read back by ``ops-lab ta-import``.
 ``gradescope-rubric.txt``
     The same rubric in the form Gradescope's rubric editor takes (one item a line with its
     points), for courses that grade the written-answers PDF on Gradescope instead.
@@ -265,9 +267,27 @@ def _read_entries(
     return entries, notebooks, warnings
 
 
+def _key_path(output: Path, key_file: Path | None, force: bool) -> Path:
+    """Where the key goes: ``key_file``, else ``output/key.json``.
+
+    A ``key_file`` elsewhere that exists is refused unless ``force``: it may be the only key
+    of another packet, without which that packet's sheet names no one.
+    """
+    if key_file is None:
+        return output / "key.json"
+    key_file = Path(key_file)
+    if key_file.exists() and not force:
+        raise InvalidInputError(
+            f"key_file must not exist already (it may be another packet's key): {key_file} "
+            "exists; pass force=True (--force) to replace it"
+        )
+    return key_file
+
+
 def _write_files(
     output: Path,
     sheet_path: Path,
+    key_path: Path,
     entries: Sequence[PacketEntry],
     key: PacketKey,
     rubric: Rubric,
@@ -275,8 +295,8 @@ def _write_files(
 ) -> tuple[Path, Path, Path]:
     """Write the page, the key, Gradescope's rubric and the blank sheet; their paths."""
     output.mkdir(parents=True, exist_ok=True)
+    key_path.parent.mkdir(parents=True, exist_ok=True)
     html_path = output / "packet.html"
-    key_path = output / "key.json"
     gradescope_path = output / "gradescope-rubric.txt"
     write_atomic(
         html_path,
@@ -331,6 +351,7 @@ def write_packet(
     course_id: str | None = None,
     pdfs: bool = False,
     force: bool = False,
+    key_file: Path | None = None,
 ) -> PacketSummary:
     """Write the grading packet of a batch of submissions.
 
@@ -338,7 +359,7 @@ def write_packet(
     ----------
     submissions : Path, an existing folder or zip
         A folder of notebooks or zips, of per-student folders, a Gradescope export or its
-        zip (as :func:`labtools.grading.batch.detect_submissions` reads them), or an nbgrader
+        zip (as :func:`labtools.batch.detect_submissions` reads them), or an nbgrader
         course folder or its ``submitted/``.
     output : Path
         The packet folder (created if needed).
@@ -360,7 +381,11 @@ def write_packet(
         Also write each student's written answers as ``pdf/<key>.pdf`` (needs Chromium;
         Otter-form notebooks only).
     force : bool
-        Replace an existing ``scores.csv`` (otherwise refused: it may hold a TA's work).
+        Replace an existing ``scores.csv`` (otherwise refused: it may hold a TA's work), or
+        an existing ``key_file``.
+    key_file : Path or None
+        Where to write the key (label -> student); None: ``output/key.json``. A path
+        outside ``output`` keeps the key out of the folder handed to the TAs.
 
     Returns
     -------
@@ -385,6 +410,7 @@ def write_packet(
     seed = check_int("seed", draw_seed() if seed is None else seed, low=0, high=MAX_SEED)
     output = Path(output)
     sheet_path = _sheet_path(output, force)
+    key_path = _key_path(output, key_file, force)
     results = _results_folder(results)
     folder, course = _submissions_folder(Path(submissions), output)
     detected = detect_submissions(folder)
@@ -414,7 +440,7 @@ def write_packet(
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
     html_path, key_path, gradescope_path = _write_files(
-        output, sheet_path, entries, key, rubric, prompts
+        output, sheet_path, key_path, entries, key, rubric, prompts
     )
     written_pdfs, pdf_warnings = _write_pdfs(output, entries, notebooks) if pdfs else ([], [])
     return PacketSummary(

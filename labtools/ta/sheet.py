@@ -1,18 +1,22 @@
-"""The score sheet's format: the CSV a TA fills, and the packet's key file beside it.
+"""The score sheet's format: the blind CSV a TA fills, and the packet's key file kept apart.
 
 ``scores.csv``::
 
     # ops-lab ta-packet; seed 4711; 120 students; fill each item with 0 to its points ...
-    student_key,label,r1.pairs,r1.entanglement,r1.evidence,r1_heterogeneity.comment,r2.test,...
-    jdoe,S-001,,,,,,...
+    label,r1.pairs,r1.entanglement,r1.evidence,r1_heterogeneity.comment,r2.test,...
+    S-001,,,,,,...
 
-One row per student, in the packet's (shuffled) order; one column per rubric item of every
-written question, then that question's comment column. The first line is a comment that
-records the packet (its seed); a reader skips leading lines whose first field starts with
-``#``, which survives a round trip through a spreadsheet.
+One row per student, in the packet's (shuffled) order, named by the anonymous label only;
+one column per rubric item of every written question, then that question's comment column.
+The first line is a comment that records the packet (its seed); a reader skips leading lines
+whose first field starts with ``#``, which survives a round trip through a spreadsheet.
 
 ``key.json`` holds the seed, the rubric's digest, where the submissions came from, and every
-student's label, key, id, name and email: the mapping the packet itself never shows.
+student's label, key, id, name and email: the only label -> student mapping, which stays with
+the instructor and is read back at import.
+
+Sheets written before the sheet was blind also have a ``student_key`` column first
+(:data:`KEY_COLUMN`); the import still reads them, checking each key against its label.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ __all__ = [
     "read_key",
 ]
 
+#: The student's key: a column of the sheets written before they were blind (read, never written).
 KEY_COLUMN = "student_key"
 LABEL_COLUMN = "label"
 #: Format tag of ``key.json``; a reader refuses any other.
@@ -53,9 +58,9 @@ def comment_column(question: str) -> str:
 
 
 def sheet_columns(rubric: Rubric) -> list[str]:
-    """Every column of the sheet, in order: key, label, then per written question its items
+    """Every column of the sheet, in order: the label, then per written question its items
     and its comment column."""
-    columns = [KEY_COLUMN, LABEL_COLUMN]
+    columns = [LABEL_COLUMN]
     for q in (q for q in rubric.questions if q.manual):
         columns += [item.id for item in q.items]
         columns.append(comment_column(q.name))
@@ -82,7 +87,7 @@ class KeyStudent:
     label : str
         The packet's label (``S-07``).
     key : str
-        The batch key (``results/<key>.json``, the sheet's ``student_key``).
+        The batch key (``results/<key>.json``; the combined gradebook's ``student_key``).
     student_id : str
         The id in the course (nbgrader's student id, Gradescope's SIDs joined by ``;``).
     name, email : str
@@ -179,7 +184,10 @@ def read_key(path: Path) -> PacketKey:
 
 
 def render_blank_sheet(key: PacketKey, rubric: Rubric) -> str:
-    """The CSV text of the sheet to fill: the comment line, the header, one empty row each."""
+    """The CSV text of the sheet to fill: the comment line, the header, one empty row each.
+
+    Rows carry the label only: who a label stands for is in the key, never in the sheet.
+    """
     out = io.StringIO()
     out.write(
         f"# ops-lab ta-packet; seed {key.seed}; {len(key.students)} students in packet order; "
@@ -190,5 +198,5 @@ def render_blank_sheet(key: PacketKey, rubric: Rubric) -> str:
     columns = sheet_columns(rubric)
     writer.writerow(columns)
     for s in key.students:
-        writer.writerow([s.key, s.label] + [""] * (len(columns) - 2))
+        writer.writerow([s.label] + [""] * (len(columns) - 1))
     return out.getvalue()
