@@ -203,10 +203,15 @@ def first_batch(lab: dict[str, Path], tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("first-batch")
     submissions = _files_form_submissions(root / "in")
     # The autouse fixture is function-scoped; this module fixture sets the path itself.
-    temporary = Path(tempfile.gettempdir())
+    # A temporary folder of its own: other tests running beside it (pytest-xdist) make
+    # ops-batch-* folders in the shared one, which are not this batch's leftovers.
+    temporary = root / "tmp"
+    temporary.mkdir()
     before = set(temporary.glob("ops-batch-*"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYTHONPATH", f"{lab['modules']}:{os.environ.get('PYTHONPATH', '')}")
+        patch.setenv("TMPDIR", str(temporary))
+        patch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
         summary = run_batch(
             submissions,
             root / "out",
