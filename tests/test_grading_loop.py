@@ -10,58 +10,18 @@ graded name; notes are said once.
 
 from __future__ import annotations
 
-import json
 import textwrap
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
+from in_process_kernel import InProcessKernel
 from otter.test_files.ok_test import OKTestFile
 
 from labtools.grading.grading_loop import PlannedCell, run_and_grade
 from labtools.grading.harness import GradingConfig, plan_cells
-from labtools.grading.kernel_calls import forget_snapshots
-
-
-@dataclass
-class _Result:
-    status: str
-    value: Any = None
-    error: str | None = None
-    elapsed_s: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-
-class InProcessKernel:
-    """The calls the grader makes of a kernel, on IPython's own shell, results as JSON."""
-
-    def __init__(self) -> None:
-        self.shell = InteractiveShell.instance()
-        forget_snapshots(self.shell.user_ns)
-        self.shell.reset(new_session=True)
-        self.ran: list[str] = []
-
-    def run_cell(self, code: str) -> _Result:
-        self.ran.append(code)
-        result = self.shell.run_cell(code, silent=True, store_history=False)
-        return _Result("ok" if result.success else "error")
-
-    def call(self, name: str, *args: Any, **kwargs: Any) -> _Result:
-        try:
-            value = self.shell.user_ns[name](*args, **kwargs)
-            return _Result("ok", json.loads(json.dumps(value)))  # plain data only, as the sandbox
-        except Exception as exc:
-            return _Result("error", error=f"{type(exc).__name__}: {exc}")
-
-    def get(self, name: str) -> _Result:
-        return self.call("__ops_grader_value", name)
 
 
 def _test_file(tmp_path: Path, name: str, *cases: tuple[str, bool]) -> OKTestFile:

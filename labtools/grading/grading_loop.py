@@ -22,6 +22,7 @@ from otter.test_files.ok_test import OKTestFile
 
 from labtools.grading.kernel_calls import snapshot_code
 from labtools.grading.test_runner import (
+    QUESTION_CALL_BUDGET_S,
     KernelSession,
     QuestionOutcome,
     install_helpers,
@@ -76,6 +77,7 @@ def run_and_grade(
     deadline: float,
     on_cell: CellCallback | None = None,
     fixed: Mapping[str, Any] | None = None,
+    call_budget_s: float = QUESTION_CALL_BUDGET_S,
 ) -> GradedRun:
     """Run ``cells`` in ``kernel``, then grade every test file against its snapshot.
 
@@ -94,6 +96,9 @@ def run_and_grade(
     fixed : mapping, optional
         Names whose value the tests get from the grader, whatever the notebook says (the
         roster's ``TRACK``); what the notebook had is kept in :attr:`GradedRun.replaced`.
+    call_budget_s : float, optional
+        Seconds the student's functions may run within each question's tests (see
+        :func:`labtools.grading.test_runner.student_namespace`).
 
     Returns
     -------
@@ -126,6 +131,7 @@ def run_and_grade(
             snapshot=test_file.name if test_file.name in snapped else None,
             question=test_file.name,
             noted=noted,
+            call_budget_s=call_budget_s,
         )
         run.notes += notes
         for name, value in (fixed or {}).items():

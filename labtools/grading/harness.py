@@ -37,7 +37,12 @@ from labtools.grading.notebook_format import (
 from labtools.grading.results import build_results, write_results
 from labtools.grading.roster import ROSTER_FILE, Roster, load_roster, track_note
 from labtools.grading.submission import SubmissionProblem, find_notebook
-from labtools.grading.test_runner import KernelSession, QuestionOutcome, load_test_files
+from labtools.grading.test_runner import (
+    QUESTION_CALL_BUDGET_S,
+    KernelSession,
+    QuestionOutcome,
+    load_test_files,
+)
 
 __all__ = ["GradingConfig", "GradeReport", "grade_submission", "load_grading_config"]
 
@@ -64,6 +69,9 @@ class GradingConfig:
     answer_cells: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # The instructor's roster, if the autograder has one: identity -> track.
     roster: Roster | None = None
+    # Seconds the student's functions may run within one question's tests (the grader's
+    # own tests shorten it; ops_lab.json does not set it).
+    question_call_budget_s: float = QUESTION_CALL_BUDGET_S
 
 
 def load_grading_config(source_dir: Path, *, results_dir: Path | None = None) -> GradingConfig:
@@ -207,6 +215,7 @@ def _run_notebook_and_tests(
                 deadline=time.monotonic() + config.total_timeout_s,
                 on_cell=record,
                 fixed={"TRACK": assigned_track} if assigned_track else None,
+                call_budget_s=config.question_call_budget_s,
             )
             report.notes += run.notes
             report.questions = run.questions

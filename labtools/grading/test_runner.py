@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -129,7 +130,13 @@ class QuestionBudget:
     """
 
     def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not (0.0 < seconds < math.inf)
+        ):
+            raise ValueError(f"a question's call budget must be seconds > 0, got {seconds!r}")
+        self.seconds = float(seconds)
         self.spent = 0.0
 
     def reset(self) -> None:
@@ -191,6 +198,7 @@ def student_namespace(
     snapshot: str | None = None,
     question: str | None = None,
     noted: set[str] | None = None,
+    call_budget_s: float = QUESTION_CALL_BUDGET_S,
 ) -> tuple[dict[str, Any], list[str]]:
     """The trusted namespace one question's tests run in, and notes for the student.
 
@@ -212,6 +220,9 @@ def student_namespace(
     noted : set of str or None
         Names already given a note by an earlier question (updated here): a name missing
         everywhere is reported once, at the first question that reads it.
+    call_budget_s : float
+        Seconds the student's functions may run in all within the question's tests
+        (:data:`QUESTION_CALL_BUDGET_S`; tests of the grader pass less, to fail fast).
 
     Returns
     -------
@@ -220,7 +231,7 @@ def student_namespace(
     notes : list of str
         Plain sentences for the student.
     """
-    budget = QuestionBudget(QUESTION_CALL_BUDGET_S)
+    budget = QuestionBudget(call_budget_s)
     namespace: dict[str, Any] = {**TRUSTED_NAMES, BUDGET_KEY: budget}
     notes: list[str] = []
     noted = set() if noted is None else noted
