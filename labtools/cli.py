@@ -51,11 +51,10 @@ def _nbgrader(args: argparse.Namespace) -> int:
     from labtools.nbgrader_course.config import CourseSettings
     from labtools.release.nbgrader_course import write_course
 
-    settings = (
-        CourseSettings()
-        if args.cell_timeout is None
-        else CourseSettings(cell_timeout_s=args.cell_timeout)
-    )
+    options = {} if args.cell_timeout is None else {"cell_timeout_s": args.cell_timeout}
+    if args.exchange is not None:
+        options["exchange_root"] = str(args.exchange.resolve())
+    settings = CourseSettings(**options)
     course = write_course(
         (args.course or args.dist / "nbgrader").resolve(),
         workdir=(args.dist / ".work").resolve(),
@@ -68,6 +67,56 @@ def _nbgrader(args: argparse.Namespace) -> int:
         "next: source .venv/bin/activate; cd to the course; nbgrader generate_assignment ops_scale"
     )
     return 0
+
+
+def _nbgrader_autograde(args: argparse.Namespace) -> int:
+    from labtools.nbgrader_course.execute import SandboxNeedsRoot
+    from labtools.nbgrader_course.parallel_autograde import autograde_course
+
+    def progress(run, k, n) -> None:
+        detail = f": {run.detail}" if run.detail and run.status != "graded" else ""
+        print(f"[{k}/{n}] {run.student}: {run.status} ({run.seconds:.1f} s){detail}", flush=True)
+
+    try:
+        result = autograde_course(
+            args.course,
+            jobs=args.jobs,
+            students=args.student or None,
+            force=args.force,
+            timeout_s=args.timeout,
+            on_done=progress,
+        )
+    except (SandboxNeedsRoot, FileNotFoundError, ValueError) as exc:
+        print(f"ops-lab nbgrader-autograde: {exc}", file=sys.stderr)
+        return 2
+    print(result.describe())
+    return 0 if result.ok else 1
+
+
+def _nbgrader_import(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from labtools.batch import detect_submissions
+    from labtools.batch.inputs import unpack_submissions
+    from labtools.nbgrader_course.importing import format_outcomes, import_submissions
+    from opsmodel._validation import InvalidInputError
+
+    with tempfile.TemporaryDirectory(prefix="ops-import-") as tmp:
+        source = args.submissions.resolve()
+        try:
+            if source.is_file() and source.suffix.lower() == ".ipynb":
+                entries = [(args.student or source.stem, source)]
+            else:
+                detected = detect_submissions(unpack_submissions(source, Path(tmp)))
+                for warning in detected.warnings:
+                    print(f"note: {warning}")
+                entries = [(s.key, s.path) for s in detected.submissions]
+            outcomes = import_submissions(args.course.resolve(), entries, force=args.force)
+        except (InvalidInputError, FileNotFoundError) as exc:
+            print(f"ops-lab nbgrader-import: {exc}", file=sys.stderr)
+            return 2
+    print(format_outcomes(outcomes))
+    return 1 if any(o.status == "problem" for o in outcomes) else 0
 
 
 def _selfcheck(args: argparse.Namespace) -> int:
@@ -173,7 +222,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="per-cell autograde timeout in s (default: the Gradescope grader's, 60)",
     )
+    p.add_argument(
+        "--exchange",
+        type=Path,
+        default=None,
+        help="nbgrader's exchange folder, shared with the students' Linux accounts "
+        "(default: nbgrader's /srv/nbgrader/exchange); no JupyterHub needed",
+    )
     p.set_defaults(run=_nbgrader)
+
+    p = sub.add_parser(
+        "nbgrader-autograde",
+        help="autograde an nbgrader course's submissions, N students at a time (as root)",
+    )
+    p.add_argument("course", type=Path, help="the course folder (e.g. dist/nbgrader)")
+    p.add_argument("--jobs", type=int, default=2, help="students at a time (default 2)")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument(
+        "--force", action="store_true", help="autograde again students already autograded"
+    )
+    p.add_argument("--timeout", type=float, default=1800, help="seconds per student (default 1800)")
+    p.set_defaults(run=_nbgrader_autograde)
+
+    p = sub.add_parser(
+        "nbgrader-import",
+        help="put a Gradescope export, a folder of notebooks or one notebook into an "
+        "nbgrader course's submitted/ folder",
+    )
+    p.add_argument(
+        "submissions",
+        type=Path,
+        help="Gradescope's export (zip or folder), a folder of notebooks or per-student "
+        "folders, or one notebook",
+    )
+    p.add_argument("course", type=Path, help="the course folder (after generate_assignment)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace existing submissions (the old ones are kept in COURSE/imported/)",
+    )
+    p.add_argument("--student", help="the student id of a single notebook (default: its name)")
+    p.set_defaults(run=_nbgrader_import)
 
     p = sub.add_parser("written-pdf", help="PDF of a notebook's written answers")
     p.add_argument("notebook", type=Path)

@@ -14,6 +14,7 @@ from labtools.nbgrader_course.cells import CODE_STUB, TEXT_STUB
 
 __all__ = [
     "COURSE_ID",
+    "SANITIZE_PREPROCESSORS",
     "AUTOGRADE_PREPROCESSORS",
     "FEEDBACK_PREPROCESSORS",
     "CourseSettings",
@@ -23,6 +24,17 @@ __all__ = [
 
 #: The course id in the gradebook (pass it to ``nbgrader.api.Gradebook``).
 COURSE_ID = "ops-scale"
+
+#: nbgrader's default ``Autograde.sanitize_preprocessors`` after the format check, which must
+#: come first: it stops on a notebook nbgrader's own steps would fail on, before they run.
+SANITIZE_PREPROCESSORS: tuple[str, ...] = (
+    "labtools.nbgrader_course.submission_format.CheckSubmissionFormat",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+)
 
 #: nbgrader's default ``Autograde.autograde_preprocessors`` with ``Execute`` replaced by the
 #: sandboxed step; the order is nbgrader's (SaveAutoGrades must follow execution).
@@ -61,12 +73,17 @@ class CourseSettings:
         autograder's by default).
     kernel_factory : str
         ``module:function`` giving the sandboxed kernel factory of the Gradescope harness.
+    exchange_root : str or None
+        Absolute path of nbgrader's exchange folder (``Exchange.root``), shared by the
+        instructor and the students' Linux accounts, without JupyterHub; ``None``: nbgrader's
+        default (``/srv/nbgrader/exchange``).
     """
 
     course_id: str = COURSE_ID
     cell_timeout_s: int = int(GRADING_LIMITS.cell_timeout_s)
     total_timeout_s: int = int(GRADING_LIMITS.total_timeout_s)
     kernel_factory: str = "labtools.grading.grading_kernel:sandbox_kernel_factory"
+    exchange_root: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("cell_timeout_s", "total_timeout_s"):
@@ -75,6 +92,8 @@ class CourseSettings:
                 raise ValueError(f"{name} must be a whole number of seconds >= 1, got {value!r}")
         if not self.course_id or not isinstance(self.course_id, str):
             raise ValueError(f"course_id must be a non-empty string, got {self.course_id!r}")
+        if self.exchange_root is not None and not Path(str(self.exchange_root)).is_absolute():
+            raise ValueError(f"exchange_root must be an absolute path, got {self.exchange_root!r}")
         if ":" not in self.kernel_factory:
             raise ValueError(
                 f"kernel_factory must be 'module:function', got {self.kernel_factory!r}"
@@ -83,6 +102,15 @@ class CourseSettings:
 
 def _list(items: tuple[str, ...]) -> str:
     return "[\n" + "".join(f"    {item!r},\n" for item in items) + "]"
+
+
+def _exchange_line(settings: CourseSettings) -> str:
+    if settings.exchange_root is None:
+        return "# The exchange is nbgrader's default folder (/srv/nbgrader/exchange).\n"
+    return (
+        "# The exchange folder shared with the students' accounts (no JupyterHub needed).\n"
+        f"c.Exchange.root = {str(settings.exchange_root)!r}\n"
+    )
 
 
 def render_config(settings: CourseSettings = CourseSettings()) -> str:
@@ -103,12 +131,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.root = HERE
 c.CourseDirectory.course_id = {settings.course_id!r}
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
-
+{_exchange_line(settings)}
 # --- generate_assignment: the blanks students see are Otter Assign's, so both releases match
 c.ClearSolutions.code_stub = {{"python": {CODE_STUB!r}}}
 c.ClearSolutions.text_stub = {TEXT_STUB!r}
 
-# --- autograde: student cells run in the grading sandbox (another user, no network, no view
+# --- autograde: a submission not in the course's format (a Gradescope notebook copied in as
+# it is) stops with a message naming `ops-lab nbgrader-import`, before nbgrader's own steps.
+c.Autograde.sanitize_preprocessors = {_list(SANITIZE_PREPROCESSORS)}
+# Student cells run in the grading sandbox (another user, no network, no view
 # of this folder), test cells run here through labtools.grading.test_runner. The order is
 # nbgrader's own, with Execute replaced: SaveAutoGrades must come after the execution step.
 c.Autograde.autograde_preprocessors = {_list(AUTOGRADE_PREPROCESSORS)}

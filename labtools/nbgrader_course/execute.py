@@ -29,11 +29,13 @@ feedback shows the student what their code printed and where it failed.
 from __future__ import annotations
 
 import copy
+import os
+import pwd
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -62,12 +64,38 @@ from labtools.nbgrader_course.cells import (
 )
 from labtools.sandbox import SandboxLimits
 
-__all__ = ["SandboxedExecute", "TestCellSpec", "load_test_cells", "resolve_factory"]
+__all__ = [
+    "SandboxNeedsRoot",
+    "SandboxedExecute",
+    "TestCellSpec",
+    "load_test_cells",
+    "needs_root_message",
+    "resolve_factory",
+]
 
 KernelFactory = Callable[[Path, GradingConfig], AbstractContextManager[KernelSession]]
 
 #: ``ename`` of the error output written into a failed test cell.
 FAILED_CASE = "TestFailed"
+
+
+class SandboxNeedsRoot(RuntimeError):
+    """The sandbox could not start because this process is not root (the Formgrader's
+    autograde button, or ``nbgrader autograde`` from an instructor's own account)."""
+
+
+def needs_root_message() -> str:
+    """Why autograding needs root here, and what to run instead."""
+    user = pwd.getpwuid(os.geteuid()).pw_name if os.geteuid() != 0 else "root"
+    return (
+        "Autograding runs each student's code in the grading sandbox, as another, "
+        "unprivileged Linux user in its own namespaces; starting it takes root, and this "
+        f"process runs as {user!r} (uid {os.geteuid()}). The Formgrader's autograde button "
+        "runs as the hub user, so it cannot start the sandbox. Autograde from a root shell on "
+        "the grading host instead: `sudo .venv/bin/ops-lab nbgrader-autograde COURSE --jobs 2` "
+        "(or `nbgrader autograde ops_scale` in the course folder); the Formgrader shows the "
+        "scores afterwards."
+    )
 
 
 @dataclass(frozen=True)
@@ -355,14 +383,13 @@ class SandboxedExecute(NbGraderPreprocessor):
             cell_timeout_s=float(self.timeout),
             total_timeout_s=float(self.total_timeout),
         )
-        factory = resolve_factory(self.kernel_factory, limits=limits)
         start = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="ops-nbgrader-") as tmp:
             job = Path(tmp) / "job"
             job.mkdir()
             view = _student_view(nb)
             self._prepare_job(job, view, notebook_id, assignment)
-            with factory(job, config) as kernel:
+            with self._open_kernel(job, config, limits) as kernel:
                 protections = getattr(kernel, "protections", None)
                 self.log.info(
                     "sandbox for %s: %s",
@@ -391,6 +418,23 @@ class SandboxedExecute(NbGraderPreprocessor):
             {q.name: q.score for q in outcomes},
         )
         return nb, resources
+
+    @contextmanager
+    def _open_kernel(
+        self, job: Path, config: GradingConfig, limits: SandboxLimits
+    ) -> Iterator[KernelSession]:
+        """The configured kernel factory's kernel; a start that fails without root says why."""
+        with ExitStack() as stack:
+            try:
+                factory = resolve_factory(self.kernel_factory, limits=limits)
+                kernel = stack.enter_context(factory(job, config))
+            except Exception as exc:
+                if os.geteuid() == 0:
+                    raise
+                raise SandboxNeedsRoot(
+                    f"{needs_root_message()} ({type(exc).__name__}: {exc})"
+                ) from exc
+            yield kernel
 
     @staticmethod
     def _plan_cells(
