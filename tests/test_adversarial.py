@@ -37,6 +37,9 @@ expects what it expects; its globals say how to make it and what must come out:
     Strings ``results.json`` must not contain; paths that must not exist after grading.
 ``LIMITS``
     Sandbox limits of the group, over the corpus defaults (5 s per cell, 120 s in all).
+``CALL_BUDGET_S``
+    Seconds the student's functions may run within one question's tests, for the group
+    (the corpus default is 12 s, the grader's is 30 s: the solution needs under 1 s).
 
 For every graded submission the tests also check: the Gradescope schema; no hidden test line
 (:func:`labtools.release.release_scan.hidden_test_lines`) anywhere in ``results.json``; no
@@ -54,6 +57,7 @@ with a sandbox whose limits keep timeouts short.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import os
@@ -86,6 +90,10 @@ pytestmark = [
 CORPUS_DIR = Path(__file__).with_name("adversarial")
 #: The corpus's sandbox: short timeouts, so hangs cost seconds; the rest as for grading.
 DEFAULT_LIMITS = {"cell_timeout_s": 5.0, "total_timeout_s": 120.0, "interrupt_grace_s": 2.0}
+#: The corpus's budget of a question's calls (GradingConfig.question_call_budget_s): a
+#: function that hangs when the grader calls it is stopped three times (after 5, 10 and 15
+#: s, a public case, another, a hidden one), not six.
+DEFAULT_CALL_BUDGET_S = 12.0
 #: The grader's environment holds this secret while grading; no kernel may read it.
 ENV_SECRET_NAME = "OPS_LAB_ADVERSARIAL_SECRET"
 STANDALONE = ""
@@ -104,6 +112,7 @@ _KNOWN_GLOBALS = {
     "RESULTS_EXCLUDE",
     "SIDE_EFFECTS_ABSENT",
     "LIMITS",
+    "CALL_BUDGET_S",
 }
 
 
@@ -131,6 +140,7 @@ class Attack:
     results_exclude: tuple[str, ...] = ()
     side_effects_absent: tuple[str, ...] = ()
     limits: dict[str, float] = field(default_factory=dict)
+    call_budget_s: float | None = None
 
     @property
     def group_key(self) -> str:
@@ -163,6 +173,7 @@ def _load(path: Path) -> Attack:
         results_exclude=tuple(ns.get("RESULTS_EXCLUDE", ())),
         side_effects_absent=tuple(ns.get("SIDE_EFFECTS_ABSENT", ())),
         limits=dict(ns.get("LIMITS", {})),
+        call_budget_s=ns.get("CALL_BUDGET_S"),
     )
     if (attack.group == STANDALONE) != (attack.submission is not None):
         raise ValueError(f"{path.name}: a stand-alone submission needs submission(), only it")
@@ -383,7 +394,12 @@ def _grade_group(key: str, base: Path, source: Path) -> Graded:
         )
         started.append(True)
 
-    config = load_grading_config(layout.source, results_dir=layout.results)
+    budgets = {a.call_budget_s for a in attacks if a.call_budget_s is not None}
+    assert len(budgets) <= 1, f"group {key}: one call budget per group"
+    config = dataclasses.replace(
+        load_grading_config(layout.source, results_dir=layout.results),
+        question_call_budget_s=budgets.pop() if budgets else DEFAULT_CALL_BUDGET_S,
+    )
     before = _digest(layout.source)
     os.environ[ENV_SECRET_NAME] = layout.env_secret
     start = time.monotonic()

@@ -753,16 +753,14 @@ def test_feedback_text_shows_every_test_output_and_nothing_private() -> None:
 
 
 @pytest.mark.slow
-def test_real_notebooks_in_the_sandbox(tmp_path: Path) -> None:
+def test_real_notebooks_in_the_sandbox(tmp_path: Path, built) -> None:
     pytest.importorskip("labtools.grading.grading_kernel")
     from labtools.grading.notebook_format import with_track
     from labtools.paths import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
-    from labtools.release.pipeline import build
     from labtools.selfcheck.samples import sample_submissions
     from opsmodel.tracks import TRACKS
 
-    # write_committed=False: the build must not touch the committed notebooks.
-    result = build(tmp_path / "dist", write_committed=False, execute=False, pdf=False)
+    result = built  # conftest's shared build (it leaves the committed notebooks alone)
     submissions = tmp_path / "in"
     submissions.mkdir()
     solution = nbformat.read(SOLUTION_NOTEBOOK, as_version=4)

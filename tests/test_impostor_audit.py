@@ -225,9 +225,7 @@ def test_the_build_runs_the_audit_and_times_it(
     result = build(tmp_path / "dist", write_committed=False, execute=False, pdf=False)
     assert result.audit is not None and result.audit.tracks == ("Mobile Nomad",)
     assert "impostor_audit" in result.timings_s
-    skipped = build(
-        tmp_path / "dist2", write_committed=False, execute=False, pdf=False, audit=False
-    )
+    skipped = built  # conftest's shared build: build(..., audit=False)
     assert skipped.audit is None and "impostor_audit" not in skipped.timings_s
 
 

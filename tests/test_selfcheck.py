@@ -15,7 +15,7 @@ import pytest
 from student_text import grader_internals
 
 from labtools.release.release_scan import hidden_test_lines
-from labtools.selfcheck.run import format_table, run_selfcheck
+from labtools.selfcheck.run import format_table
 
 pytestmark = [
     pytest.mark.slow,
@@ -26,8 +26,9 @@ GRADESCOPE_VISIBILITY = {"hidden", "after_due_date", "after_published", "visible
 
 
 @pytest.fixture(scope="module")
-def graded(built):
-    return run_selfcheck(built.dist, build_result=built)
+def graded(graded_samples):
+    """The samples as conftest's ``graded_samples`` graded them (run_selfcheck, 2 at a time)."""
+    return graded_samples
 
 
 def test_every_sample_scores_as_expected(graded):
@@ -75,3 +76,12 @@ def test_reusing_a_graded_name_later_costs_nothing_and_is_explained(graded):
     assert not reuse.mismatches  # full marks, as the solution
     for name in ("psi", "shadow_hours", "zero_failure_sample_size", "skew_check"):
         assert f"`{name}` was graded for" in reuse.results["output"], name
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 1.5, True, "2"])
+def test_jobs_must_be_a_whole_number_of_at_least_one(jobs, tmp_path):
+    from labtools.selfcheck.run import run_selfcheck
+
+    with pytest.raises(ValueError, match="jobs"):
+        run_selfcheck(tmp_path / "dist", jobs=jobs)  # refused before any build
+    assert not (tmp_path / "dist").exists()

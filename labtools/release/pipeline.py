@@ -221,12 +221,16 @@ def build(
     return result
 
 
-def stale_generated_files(dist: Path) -> list[str]:
+def stale_generated_files(dist: Path, *, build_result: BuildResult | None = None) -> list[str]:
     """Committed generated files that differ from a fresh build into ``dist``.
 
     Builds without touching the committed files, then compares normalised texts.
+    ``build_result`` is such a build already made (``write_committed=False``): it is compared
+    instead of building again.
     """
-    result = build(dist, write_committed=False, execute=False, pdf=False, audit=False)
+    result = build_result or build(
+        dist, write_committed=False, execute=False, pdf=False, audit=False
+    )
     stale = []
     pairs = [
         (STUDENT_NOTEBOOK, result.student_dir / NOTEBOOK_NAME),

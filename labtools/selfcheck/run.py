@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,15 +137,37 @@ def format_table(graded: list[GradedSample]) -> str:
 
 
 def run_selfcheck(
-    dist: Path = DIST, *, build_result: BuildResult | None = None
+    dist: Path = DIST, *, build_result: BuildResult | None = None, jobs: int = 1
 ) -> list[GradedSample]:
-    """Build (unless given a build) and grade every sample submission."""
+    """Build (unless given a build) and grade every sample submission.
+
+    Parameters
+    ----------
+    dist : Path
+        Where to build, when no build is given.
+    build_result : BuildResult or None
+        A build to grade with instead of building.
+    jobs : int >= 1
+        Samples graded at the same time (each in its own ``run_autograder`` process and
+        sandbox). The results are in the samples' order whatever the order they finish in.
+
+    Returns
+    -------
+    list of GradedSample
+        One per sample of :func:`~labtools.selfcheck.samples.sample_submissions`.
+    """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a whole number >= 1, got {jobs!r}")
     result = build_result or build(dist)
-    graded = []
+    samples = sample_submissions()
     with tempfile.TemporaryDirectory(prefix="ops-selfcheck-") as tmp:
-        for sample in sample_submissions():
+
+        def grade(sample: SampleSubmission) -> GradedSample:
             results = grade_in_gradescope_layout(
                 result.autograder_zip, sample.notebook, Path(tmp) / sample.name
             )
-            graded.append(GradedSample(sample, results, _mismatches(sample, results)))
-    return graded
+            return GradedSample(sample, results, _mismatches(sample, results))
+
+        # Threads suffice: each sample is graded by a run_autograder process of its own.
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(grade, samples))
