@@ -62,12 +62,15 @@ NBGRADER_OUTPUT = """\
 [AutogradeApp | WARNING] Attribute 'checksum' for cell q1_case3 has changed! (should be: c, got: d)
 [AutogradeApp | WARNING] Attribute 'checksum' for cell text_readonly7 has changed! (should be: e)
 [AutogradeApp | INFO] graded s in 8.8 s
+[INFO] Copying /c/source/./ops_scale/opsmodel/c.py -> /c/autograded/s/c.py
+[WARNING] Attribute 'checksum' for cell q1_case2 has changed! (should be: a, got: b)
 """
 
 
 def test_the_log_drops_expected_repetitions_and_keeps_edited_locked_cells():
+    # nbgrader's command and its API (what the workers use) format lines differently.
     kept, checksums, copies = filter_log(NBGRADER_OUTPUT, ["q1_case2", "q1_case3"])
-    assert (checksums, copies) == (2, 2)
+    assert (checksums, copies) == (3, 3)
     assert kept.splitlines() == [
         "[AutogradeApp | WARNING] Attribute 'checksum' for cell text_readonly7 has changed! "
         "(should be: e)",
@@ -214,3 +217,20 @@ def test_an_otter_notebook_placed_as_is_fails_clearly_and_deletes_nothing(
     assert "SubmissionFormatError" in output and "Otter's format" in output
     assert "KeyError" not in output
     assert _sha(fresh / NOTEBOOK_NAME) == _sha(submitted)
+
+
+@pytest.mark.slow
+@needs_root
+def test_a_student_past_the_time_limit_is_stopped_and_the_next_one_graded(
+    serial_and_parallel, course
+):
+    # Half a second is shorter than a worker's start: each student times out, each time
+    # in a fresh worker; the same students are graded normally afterwards.
+    stopped = autograde_course(
+        course["dir"], jobs=1, students=["blank", "reuse-names"], force=True, timeout_s=0.5
+    )
+    assert [(r.status, r.detail) for r in stopped.runs] == [("timeout", "over 0.5 s")] * 2
+    again = autograde_course(course["dir"], jobs=2, students=["blank", "reuse-names"], force=True)
+    assert [r.status for r in again.runs] == ["graded", "graded"]
+    scores = {r.student: r.auto_score for r in again.runs}
+    assert scores == {"blank": 0, "reuse-names": 36}

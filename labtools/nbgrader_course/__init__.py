@@ -13,8 +13,10 @@ Modules, in the order a build uses them:
   read per-question scores from the gradebook;
 - :mod:`~labtools.nbgrader_course.submission_format`: the check that a submitted notebook is
   one nbgrader can autograde, run before nbgrader's own steps;
-- :mod:`~labtools.nbgrader_course.parallel_autograde`: ``ops-lab nbgrader-autograde``, one
-  nbgrader process per student, N at a time, and a log that explains its warnings once;
+- :mod:`~labtools.nbgrader_course.parallel_autograde`: ``ops-lab nbgrader-autograde``, N
+  students at a time, and a log that explains its warnings once; its workers are
+  :mod:`~labtools.nbgrader_course.worker_pool` and
+  :mod:`~labtools.nbgrader_course.autograde_worker`;
 - :mod:`~labtools.nbgrader_course.cell_matching`: a student's notebook (Otter's format, or
   nbgrader's with cells added, deleted or moved) matched onto the release;
 - :mod:`~labtools.nbgrader_course.importing`: ``ops-lab nbgrader-import``, notebooks into

@@ -207,9 +207,8 @@ def format_outcomes(outcomes: list[ImportOutcome]) -> str:
     lines = []
     for o in outcomes:
         lines.append(f"{o.student}: {o.status}" + (f": {o.detail}" if o.detail else ""))
-        if o.report is not None:
-            notable = [ln for ln in o.report.lines()[2:]]  # answers and read-only counts aside
-            lines += [f"    {ln}" for ln in notable]
+        if o.report is not None:  # what is worth a look: the counts of filled answers aside
+            lines += [f"    {ln}" for ln in o.report.lines()[2:]]
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1

@@ -1,18 +1,19 @@
 """Autograde a course's submissions N at a time, with a log a person can read.
 
-``nbgrader autograde ops_scale`` grades one student after another in one process. Here each
-student is one ``nbgrader autograde ops_scale --student S`` process, ``jobs`` at a time,
+``nbgrader autograde ops_scale`` grades one student after another in one process. Here
+``jobs`` worker processes (:mod:`~labtools.nbgrader_course.worker_pool`) each autograde one
+student at a time with nbgrader's own API, taking the next student as soon as they are done,
 after a check of every submission (:func:`labtools.nbgrader_course.submission_format.
 format_problems`): a notebook nbgrader cannot autograde is refused with the reason, and
 nbgrader is never started on it, so it touches none of that student's folders.
 
-The gradebook is one SQLite file that every process writes. That is safe here: nbgrader opens
+The gradebook is one SQLite file that every worker writes. That is safe here: nbgrader opens
 it for short transactions only (creating the student and the submission, saving each
 notebook's grades: milliseconds), never around the student's code, which runs in between;
 SQLite locks the file for each write transaction and a writer that finds it locked waits
 (Python's ``sqlite3`` busy timeout, 5 s), far longer than any of these transactions; and the
-processes write different students' rows. A process that still meets ``database is locked``
-is graded again, alone, once the others are done.
+workers write different students' rows. A student whose worker still meets ``database is
+locked`` is graded again, alone, once the others are done.
 
 The log (``autograde.log`` in the course, appended) keeps each student's nbgrader output, less
 its repetitions: the "checksum changed" warning of every hidden test cell of every notebook,
@@ -23,13 +24,11 @@ file. A checksum warning on any other cell stays: the student changed a locked c
 from __future__ import annotations
 
 import datetime as dt
-import glob
+import functools
 import os
 import re
-import subprocess
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -37,9 +36,9 @@ import nbformat
 
 from labtools.nbgrader_course.cells import ASSIGNMENT_ID, parse_case_grade_id
 from labtools.nbgrader_course.config import COURSE_ID
-from labtools.nbgrader_course.course import nbgrader_process
 from labtools.nbgrader_course.execute import SandboxNeedsRoot, load_test_cells, needs_root_message
 from labtools.nbgrader_course.submission_format import course_cells, format_problems
+from labtools.nbgrader_course.worker_pool import WorkerAnswer, run_workers
 from labtools.paths import NOTEBOOK_NAME
 
 __all__ = [
@@ -70,7 +69,7 @@ CHECKSUM_NOTE = (
 )
 
 _CHECKSUM = re.compile(r"Attribute 'checksum' for cell (?P<cell>\S+) has changed!")
-_COPYING = re.compile(r"\| INFO\] Copying ")
+_COPYING = re.compile(r"INFO\] Copying ")
 _SA_WARNING = re.compile(r"SAWarning: Object of type <\w+> not in session")
 _LOCKED = "database is locked"
 
@@ -190,32 +189,27 @@ def filter_log(text: str, hidden_test_ids: Iterable[str]) -> tuple[str, int, int
 
 def _failure_detail(output: str) -> str:
     for line in output.splitlines():
-        if "SubmissionFormatError:" in line or "SandboxNeedsRoot:" in line:
-            return line.split(":", 1)[1].strip()
+        for error in ("SubmissionFormatError: ", "SandboxNeedsRoot: "):
+            if error in line:
+                return line.split(error, 1)[1].strip()
     errors = [
         ln
         for ln in output.splitlines()
-        if "| ERROR]" in ln and "Please see" not in ln and "error processing" not in ln
+        if "ERROR]" in ln and "Please see" not in ln and "error processing" not in ln
     ]
     return errors[-1].split("]", 1)[1].strip() if errors else "nbgrader failed (see the log)"
 
 
-def _run_student(course_dir: Path, student: str, *, force: bool, timeout_s: float) -> StudentRun:
-    args = ["autograde", ASSIGNMENT_ID, "--student", glob.escape(student)]
-    start = time.perf_counter()
-    try:
-        result = nbgrader_process(
-            course_dir, *args, *(["--force"] if force else []), timeout_s=timeout_s
-        )
-    except subprocess.TimeoutExpired as exc:
-        out = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
-        return StudentRun(student, "timeout", timeout_s, f"over {timeout_s:g} s", log=out)
-    seconds = time.perf_counter() - start
-    output = result.stdout + result.stderr
-    if result.returncode != 0:
-        return StudentRun(student, "failed", seconds, _failure_detail(output), log=output)
-    skipped = "Skipping existing assignment" in output
-    return StudentRun(student, "up to date" if skipped else "graded", seconds, log=output)
+def _student_run(answer: WorkerAnswer) -> StudentRun:
+    if answer.status == "timeout":
+        return StudentRun(answer.student, "timeout", answer.seconds, answer.log, log=answer.log)
+    if answer.status == "died" or not answer.success:
+        detail = answer.log.splitlines()[0] if answer.status == "died" else ""
+        detail = detail or _failure_detail(answer.log)
+        return StudentRun(answer.student, "failed", answer.seconds, detail, log=answer.log)
+    skipped = "Skipping existing assignment" in answer.log
+    status = "up to date" if skipped else "graded"
+    return StudentRun(answer.student, status, answer.seconds, log=answer.log)
 
 
 def _scores(db_url: str, students: list[str]) -> dict[str, tuple[float, float]]:
@@ -252,14 +246,14 @@ def autograde_course(
     course_dir : Path
         The nbgrader course (after ``generate_assignment``).
     jobs : int >= 1
-        nbgrader processes at a time. Each student's kernel takes one core while its cells
+        Worker processes at a time. Each student's kernel takes one core while its cells
         run: more than the host's cores gains nothing.
     students : iterable of str or None
         Only these students; ``None``: every student with a submitted notebook.
     force : bool
         Autograde again students nbgrader would skip (already autograded, not newer).
     timeout_s : float
-        Wall-time limit of one student's nbgrader process.
+        Time one student may take; a worker past it is killed and replaced.
     on_done : callable or None
         Called as ``on_done(run, k, n)`` when the ``k``-th of ``n`` students is done.
 
@@ -319,24 +313,22 @@ def autograde_course(
 
     for run in list(done.values()):
         report(run)
-    retry = []
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [
-            pool.submit(_run_student, course_dir, s, force=force, timeout_s=timeout_s)
-            for s in runnable
-        ]
-        for future in as_completed(futures):
-            run = future.result()
-            done[run.student] = run
-            if run.status == "failed" and _LOCKED in run.log:
-                retry.append(run.student)
-            else:
-                report(run)
-    notes = []
-    for student in sorted(retry):
-        notes.append(f"{student}: the gradebook stayed locked; graded again alone")
-        done[student] = _run_student(course_dir, student, force=force, timeout_s=timeout_s)
-        report(done[student])
+    retry: list[str] = []
+
+    def record(answer: WorkerAnswer, *, last_try: bool = False) -> None:
+        run = _student_run(answer)
+        done[run.student] = run
+        if not last_try and run.status == "failed" and _LOCKED in run.log:
+            retry.append(run.student)  # graded again below, reported then
+        else:
+            report(run)
+
+    options = {"force": force, "timeout_s": timeout_s}
+    run_workers(course_dir, runnable, jobs=jobs, on_answer=record, **options)
+    notes = [f"{s}: the gradebook stayed locked; graded again alone" for s in sorted(retry)]
+    if retry:
+        again = functools.partial(record, last_try=True)
+        run_workers(course_dir, sorted(retry), jobs=1, on_answer=again, **options)
     wall = time.perf_counter() - start
 
     scores = _scores(db_url, [s for s, r in done.items() if r.status in ("graded", "up to date")])
