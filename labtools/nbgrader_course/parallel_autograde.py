@@ -86,13 +86,13 @@ class StudentRun:
         ``graded``, ``up to date`` (nbgrader skipped it: autograded already and not newer),
         ``refused`` (not started: the reason is in ``detail``), ``failed`` or ``timeout``.
     seconds : float
-        Wall time of its nbgrader process (0 when refused).
+        Time its worker spent on it (0 when refused).
     detail : str
         The reason of a refusal or failure.
     auto_score, auto_max : float or None
         Autograded points in the gradebook after the run (None if it holds none).
     log : str
-        nbgrader's output, filtered (:func:`filter_log`).
+        nbgrader's log of this student (:func:`filter_log` filters it for the log file).
     """
 
     student: str
@@ -136,7 +136,7 @@ class CourseAutograde:
         lines.append(
             f"{len(self.runs)} students ({', '.join(f'{n} {s}' for s, n in counts.items())}) "
             f"in {self.wall_s:.1f} s wall time with {self.jobs} at a time "
-            f"({busy:.1f} s of nbgrader processes); log: {self.log_path}"
+            f"({busy:.1f} s of grading in all); log: {self.log_path}"
         )
         lines += list(self.notes)
         return "\n".join(lines)
