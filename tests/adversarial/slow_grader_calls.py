@@ -1,16 +1,18 @@
 """A function that is slow (3 s, under the cell timeout) on every call from the grader.
 
-``manual_toil_hours`` sleeps 3 s whenever the grader calls it; q1a's cases call it about 27
-times, more than this group's total budget of 25 s. Expected: whatever q1a earns, the other
-questions keep their points: one slow question must not use up the time of all the
-questions graded after it.
+``manual_toil_hours`` sleeps 3 s whenever the grader calls it; q1a's cases would call it
+about 27 times. Its calls stop at the question's budget of 15 s (five calls), which with the
+notebook's own cells (about 3 s) is more than this group's total budget of 15 s. Expected:
+whatever q1a earns, the other questions keep their points: one slow question must not use
+up the time of all the questions graded after it.
 """
 
 GROUP = "slow"
-# This group's sandbox: the default cell timeout, a total budget of 25 s; the grader's own
-# budget of 30 s for one question's calls, more than the notebook's total.
-LIMITS = {"total_timeout_s": 25.0}
-CALL_BUDGET_S = 30.0
+# This group's sandbox: the default cell timeout, a total budget of 15 s (five times what the
+# notebook's cells take); a budget of 15 s for one question's calls: together more than the
+# total, so a grader that counted calls against the total would starve every later question.
+LIMITS = {"total_timeout_s": 15.0}
+CALL_BUDGET_S = 15.0
 
 CELLS = [
     (
