@@ -5,8 +5,8 @@ Session fixtures belong to one worker process each, so the expensive shared resu
 build of the assignment, the self-check's graded samples) are made once per run by whichever
 worker asks first, under a file lock, and read back by the others from a folder of the run's
 base temporary directory (or of ``$OPS_LAB_TEST_CACHE``, kept between runs, where a run
-reuses the results of the same sources: keyed by a hash of the master, the samples and the
-code).
+reuses the results of the same sources: keyed by a hash of the master, the samples, the
+committed notebooks and the code).
 
 Tests that share a module-scoped fixture stay in one process (an ``xdist_group`` per
 module), so the fixture runs once; tests that must not run beside each other share a group;
@@ -30,8 +30,9 @@ from labtools.paths import REPO
 
 T = TypeVar("T")
 
-#: What a build and the graded samples are made from: a change here makes them again.
-SOURCES = ("assignment", "labtools", "opsmodel", "pyproject.toml")
+#: What a build and the graded samples are made from (the samples read the committed
+#: solution notebook): a change here makes them again.
+SOURCES = ("assignment", "solutions", "labtools", "opsmodel", "pyproject.toml")
 
 #: Modules whose tests are independent and cheap to set up: their tests are spread over the
 #: workers one by one. Every other module keeps its tests in one worker.
