@@ -49,6 +49,13 @@ def _first_line(source: str) -> str:
     return line if len(line) <= 50 else line[:47] + "..."
 
 
+#: How often the export asks JupyterLab to save before it gives up, and the pause that grows
+#: between two tries (seconds): 1, then 2 (a saved file that lags the kernel is a matter of
+#: a moment; one that differs for good is the student's to fix).
+SAVE_ATTEMPTS = 3
+SAVE_RETRY_S = 1.0
+
+
 def unsaved_problems(notebook: dict[str, Any], executed: list[str]) -> list[str]:
     """What differs between a saved notebook and the cells the kernel ran.
 
@@ -143,9 +150,16 @@ def export(grader: Any, *, run_tests: bool = True) -> str:
     """
     nb_path = grader._notebook  # the file name given to otter.Notebook(...)
     executed = _executed_inputs()
-    saved = _ask_frontend_to_save(nb_path)
-    with open(nb_path, encoding="utf-8") as f:
-        problems = unsaved_problems(json.load(f), executed)
+    for attempt in range(SAVE_ATTEMPTS):
+        if attempt:
+            # On a busy machine JupyterLab can save before it has taken in the last cells'
+            # replies (their execution counts): give it a moment and ask again.
+            time.sleep(SAVE_RETRY_S * attempt)
+        saved = _ask_frontend_to_save(nb_path)
+        with open(nb_path, encoding="utf-8") as f:
+            problems = unsaved_problems(json.load(f), executed)
+        if not problems or not saved:
+            break
     if problems:
         more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
         listed = "; ".join(problems[:3]) + more
