@@ -32,18 +32,12 @@ from typing import Any
 
 import nbformat
 
+from labtools.release.written_pdf import CHROMIUM_OFFLINE_FLAGS
+
 #: The real Chromium binary (``/usr/bin/chromium`` is a wrapper script Playwright cannot use).
 CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium",)
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# The PDF renderer's flags for a closed network, one list for both uses of Chromium.
+CHROMIUM_ARGS = list(CHROMIUM_OFFLINE_FLAGS)
 
 #: JupyterLab user settings: no news popup over the page, every cell rendered (the default
 #: windowing renders visible cells only), and no autosave: the notebook on disk changes only

@@ -27,7 +27,7 @@ __all__ = ["find_chromium", "written_cells", "notebook_to_pdf", "html_to_pdf", "
 _CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "chromium", "chromium-browser")
 # Flags for a closed network: without the background-networking ones Chromium keeps
 # trying (and failing) to reach update and sync services.
-_CHROMIUM_FLAGS = (
+CHROMIUM_OFFLINE_FLAGS = (
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -36,8 +36,8 @@ _CHROMIUM_FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--no-pdf-header-footer",
 )
+_CHROMIUM_FLAGS = (*CHROMIUM_OFFLINE_FLAGS, "--no-pdf-header-footer")
 
 
 def find_chromium() -> str:
