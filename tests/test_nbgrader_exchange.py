@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -43,7 +44,16 @@ def students():
     """Two Linux accounts with home folders, removed (with their homes) afterwards."""
     names = [f"opsst{os.getpid() % 100000}{x}" for x in "ab"]
     created = []
+    # The students run this checkout's interpreter: a clone in a private folder (mktemp -d
+    # makes it 0700) must let them through to it for the test's duration, no longer.
+    opened = [
+        (folder, folder.stat().st_mode)
+        for folder in Path(sys.prefix).resolve().parents
+        if not folder.stat().st_mode & stat.S_IXOTH
+    ]
     try:
+        for folder, mode in opened:
+            folder.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
         for name in names:
             subprocess.run(["useradd", "--create-home", name], check=True, capture_output=True)
             created.append(name)
@@ -51,6 +61,8 @@ def students():
     finally:
         for name in created:
             subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)
+        for folder, mode in opened:
+            folder.chmod(stat.S_IMODE(mode))
 
 
 @pytest.fixture(scope="module")
