@@ -476,12 +476,19 @@ class Track:
     p0, p1 : float in (0, 1), p1 > p0
         Part 2: Wald's SPRT pair, failure rate of a fine model (H0) and of a regressed
         one (H1).
+    sprt_checkpoint_failures : float > 0, default 5.0
+        Part 2: where the SPRT's lines are read, in failures a fine model is expected to
+        have by then: the checkpoint is :attr:`sprt_checkpoint_requests`, about
+        ``sprt_checkpoint_failures / p0`` requests.
     upstream_model, downstream_model : str
         Part 3: the feature extractor and the model that consumes its features.
     ensemble_seed : int >= 0
         Part 3: seed of the ensemble simulation.
     crisis : CloudTitanCrisis, EdgeGuardianCrisis, MobileNomadCrisis or TinyPioneerCrisis
         The parameters of the track's crisis (a different record type per track).
+    variant : str or None, default None
+        The student's variant code when the numbers are a per-student variant of the track
+        (:func:`opsmodel.variants.student_track`); ``None`` for the track itself.
 
     Raises
     ------
@@ -517,12 +524,15 @@ class Track:
     live_failure_budget: float
     p0: float
     p1: float
+    sprt_checkpoint_failures: float = 5.0
     # Part 3
     upstream_model: str
     downstream_model: str
     ensemble_seed: int
     # Crisis
     crisis: Crisis
+    # Per-student variant (opsmodel.variants)
+    variant: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("key", "name", "persona", "mission", "crisis_title", "crisis_text"):
@@ -565,6 +575,10 @@ class Track:
             raise InvalidInputError(f"p1 must be greater than p0 = {p0!r}, got {p1!r}")
         _set(self, "p0", p0)
         _set(self, "p1", p1)
+        checkpoint = check_real(
+            "sprt_checkpoint_failures", self.sprt_checkpoint_failures, low=0.0, low_open=True
+        )
+        _set(self, "sprt_checkpoint_failures", checkpoint)
         _check_name("upstream_model", self.upstream_model)
         _check_name("downstream_model", self.downstream_model)
         _set(self, "ensemble_seed", check_int("ensemble_seed", self.ensemble_seed, low=0))
@@ -575,11 +589,24 @@ class Track:
             raise InvalidInputError(
                 f"crisis must be a crisis parameter record, got {self.crisis!r}"
             )
+        if self.variant is not None:
+            _check_name("variant", self.variant)
 
     @property
     def n_models(self) -> int:
         """Number of models in the fleet today, ``sum(model_type_counts)``."""
         return sum(self.model_type_counts)
+
+    @property
+    def sprt_checkpoint_requests(self) -> int:
+        """Requests at the SPRT checkpoint: ``round(sprt_checkpoint_failures / p0)``.
+
+        Examples
+        --------
+        >>> get_track("mobile_nomad").sprt_checkpoint_requests
+        5000
+        """
+        return int(round(self.sprt_checkpoint_failures / self.p0))
 
     @property
     def heterogeneity(self) -> float:
@@ -999,8 +1026,11 @@ def describe_track(track: Track | str) -> str:
     t = get_track(track)
     fleet = ", ".join(f"{n} {m}" for m, n in zip(t.model_types, t.model_type_counts, strict=True))
     p = t.toil_params
+    title = f"{t.name} ({t.persona})"
+    if t.variant is not None:
+        title += f", your variant {t.variant}"
     paragraphs = [
-        f"{t.name} ({t.persona})",
+        title,
         f"Mission: {t.mission}",
         f"Crisis: {t.crisis_title}. {t.crisis_text}",
         f"Part 1 fleet: {t.n_models} models ({fleet}); heterogeneity {t.heterogeneity:.4f}. "
@@ -1012,7 +1042,8 @@ def describe_track(track: Track | str) -> str:
         f"{t.request_rate_per_s:,g} requests/s reach the model, shadow fraction "
         f"{t.shadow_fraction:g} (capacity allows up to {t.max_shadow_fraction:g}); release "
         f"cycle {t.release_cycle_hours:g} h; live failure budget {t.live_failure_budget:g} "
-        f"expected failures; SPRT p0 = {t.p0:g}, p1 = {t.p1:g}.",
+        f"expected failures; SPRT p0 = {t.p0:g}, p1 = {t.p1:g}, lines read after "
+        f"{t.sprt_checkpoint_requests:,} requests.",
         f"Part 3 ensemble: {t.upstream_model} -> {t.downstream_model} (seed {t.ensemble_seed}).",
     ]
     # The first line is the title; the rest wrap for a notebook's output width.

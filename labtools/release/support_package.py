@@ -41,6 +41,7 @@ SHIPPED_MODULES: tuple[str, ...] = (
     "tracks.py",
     "crisis_data.py",
     "canary_planner.py",
+    "variants.py",
     "instruments/",
 )
 
