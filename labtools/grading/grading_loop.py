@@ -25,6 +25,7 @@ from labtools.grading.test_runner import (
     QUESTION_CALL_BUDGET_S,
     KernelSession,
     QuestionOutcome,
+    final_values,
     install_helpers,
     names_used,
     run_question,
@@ -62,11 +63,17 @@ class GradedRun:
     snapshots: tuple[str, ...] = ()  # the questions graded at their own check
     # For each fixed name a test read: the value the notebook had (first question reading it).
     replaced: dict[str, Any] = field(default_factory=dict)
+    # The notebook's final values of the names the caller asked to observe.
+    observed: dict[str, Any] = field(default_factory=dict)
 
 
 #: Called after each planned cell with code: its result, or ``None`` when the notebook's
 #: total time was used up and the cell was not run.
 CellCallback = Callable[[PlannedCell, Any], None]
+
+#: Names the tests get from the grader: a mapping, or a function of the notebook's final
+#: values of the observed names that returns one (the variant of the submitter's track).
+Fixed = Mapping[str, Any] | Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
 
 def run_and_grade(
@@ -76,7 +83,8 @@ def run_and_grade(
     *,
     deadline: float,
     on_cell: CellCallback | None = None,
-    fixed: Mapping[str, Any] | None = None,
+    fixed: Fixed | None = None,
+    observe: Sequence[str] = (),
     call_budget_s: float = QUESTION_CALL_BUDGET_S,
 ) -> GradedRun:
     """Run ``cells`` in ``kernel``, then grade every test file against its snapshot.
@@ -93,9 +101,13 @@ def run_and_grade(
         ``time.monotonic()`` value after which no further cell runs.
     on_cell : callable, optional
         ``on_cell(cell, result)`` after each cell with code (see :data:`CellCallback`).
-    fixed : mapping, optional
+    fixed : mapping or callable, optional
         Names whose value the tests get from the grader, whatever the notebook says (the
-        roster's ``TRACK``); what the notebook had is kept in :attr:`GradedRun.replaced`.
+        roster's ``TRACK``); what the notebook had is kept in :attr:`GradedRun.replaced`. A
+        callable gets :attr:`GradedRun.observed` once the notebook has run and returns the
+        mapping (:meth:`labtools.grading.track_binding.TrackBinding.bind`).
+    observe : sequence of str, optional
+        Names whose final values (plain data only) go into :attr:`GradedRun.observed`.
     call_budget_s : float, optional
         Seconds the student's functions may run within each question's tests (see
         :func:`labtools.grading.test_runner.student_namespace`).
@@ -123,6 +135,9 @@ def run_and_grade(
     installed = install_helpers(kernel)
     if not installed:
         run.notes.append("The grader could not prepare your kernel after your notebook ran.")
+    if installed and observe:
+        run.observed = final_values(kernel, observe)
+    fixed_names = fixed(run.observed) if callable(fixed) else (fixed or {})
     noted: set[str] = set()
     for test_file in test_files:
         namespace, notes = student_namespace(
@@ -134,7 +149,7 @@ def run_and_grade(
             call_budget_s=call_budget_s,
         )
         run.notes += notes
-        for name, value in (fixed or {}).items():
+        for name, value in fixed_names.items():
             if name in names_used([test_file]):
                 run.replaced.setdefault(name, namespace.get(name))
                 namespace[name] = value

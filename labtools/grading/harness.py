@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +35,7 @@ from labtools.grading.notebook_format import (
     without_grader_calls,
 )
 from labtools.grading.results import build_results, write_results
-from labtools.grading.roster import ROSTER_FILE, Roster, load_roster, track_note
+from labtools.grading.roster import ROSTER_FILE, Roster, load_roster
 from labtools.grading.submission import SubmissionProblem, find_notebook
 from labtools.grading.test_runner import (
     QUESTION_CALL_BUDGET_S,
@@ -43,6 +43,8 @@ from labtools.grading.test_runner import (
     QuestionOutcome,
     load_test_files,
 )
+from labtools.grading.track_binding import NOTEBOOK_NAMES, Binding, TrackBinding
+from labtools.grading.variant_codes import VARIANTS_FILE, CourseVariants, load_course_variants
 
 __all__ = ["GradingConfig", "GradeReport", "grade_submission", "load_grading_config"]
 
@@ -69,6 +71,8 @@ class GradingConfig:
     answer_cells: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # The instructor's roster, if the autograder has one: identity -> track.
     roster: Roster | None = None
+    # Per-student variants, if the instructor turned them on: the course secret.
+    variants: CourseVariants | None = None
     # Seconds the student's functions may run within one question's tests (the grader's
     # own tests shorten it; ops_lab.json does not set it).
     question_call_budget_s: float = QUESTION_CALL_BUDGET_S
@@ -88,6 +92,7 @@ def load_grading_config(source_dir: Path, *, results_dir: Path | None = None) ->
         hidden_paths=tuple(hidden),
         answer_cells={q: tuple(ids) for q, ids in data.get("answer_cells", {}).items()},
         roster=load_roster(roster) if (roster := source_dir / ROSTER_FILE).exists() else None,
+        variants=load_course_variants(source_dir / VARIANTS_FILE),
     )
 
 
@@ -179,7 +184,7 @@ def _run_notebook_and_tests(
     config: GradingConfig,
     kernel_factory: KernelFactory,
     report: GradeReport,
-    assigned_track: str | None,
+    binding: TrackBinding,
 ) -> None:
     test_files = load_test_files(config.tests_dir, order=config.questions)
     with tempfile.TemporaryDirectory(prefix="ops-grade-") as tmp:
@@ -193,6 +198,11 @@ def _run_notebook_and_tests(
             protections = getattr(kernel, "protections", None)
             report.protections = protections.summary() if protections is not None else "unknown"
             out_of_time = False
+            bound: list[Binding] = []
+
+            def bind(notebook: Mapping[str, Any]) -> Mapping[str, Any]:
+                bound.append(binding.bind(notebook))
+                return bound[-1].fixed
 
             def record(cell: PlannedCell, result: Any) -> None:
                 nonlocal out_of_time
@@ -214,15 +224,14 @@ def _run_notebook_and_tests(
                 kernel,
                 deadline=time.monotonic() + config.total_timeout_s,
                 on_cell=record,
-                fixed={"TRACK": assigned_track} if assigned_track else None,
+                fixed=bind,
+                observe=NOTEBOOK_NAMES,
                 call_budget_s=config.question_call_budget_s,
             )
             report.notes += run.notes
             report.questions = run.questions
-            if assigned_track and "TRACK" in run.replaced:
-                mismatch = track_note(assigned_track, run.replaced["TRACK"])
-                if mismatch:
-                    report.problems.insert(0, mismatch)
+            if bound:
+                report.problems[:0] = bound[-1].problems
 
 
 def grade_submission(
@@ -237,10 +246,10 @@ def grade_submission(
 
     Never raises for anything a submission does: every failure becomes a message in the
     results, and the points of what did run are kept. ``identities`` are the submitter's
-    (emails, ids): with a roster in ``config``, the hidden tests use the roster's track.
+    (emails, ids): with a roster in ``config``, the hidden tests use the roster's track, and
+    with variants the submitter's own variant of it (:mod:`labtools.grading.track_binding`).
     """
-    assigned = config.roster.track_for(identities) if config.roster is not None else None
-    unlisted = config.roster is not None and bool(identities) and assigned is None
+    binding = TrackBinding.for_submitter(config.roster, config.variants, identities)
     start = time.monotonic()
     report = GradeReport(results={})
     # A provisional result first: if this process is killed (Gradescope's own timeout), the
@@ -257,12 +266,10 @@ def grade_submission(
         found = find_notebook(submission_dir, config.notebook_name)
         if found.note:
             report.notes.append(found.note)
+        unlisted = binding.unlisted_note()
         if unlisted:
-            report.notes.append(
-                "Your instructor's roster does not list you, so your notebook's own TRACK was "
-                "graded: ask your instructor to check the roster."
-            )
-        _run_notebook_and_tests(found.notebook, config, kernel_factory, report, assigned)
+            report.notes.append(unlisted)
+        _run_notebook_and_tests(found.notebook, config, kernel_factory, report, binding)
     except SubmissionProblem as problem:
         report.problems.append(str(problem))
     except Exception:  # the grader's own failure: the student gets a plain message

@@ -123,11 +123,17 @@ def check_roi(platform_roi_usd: Callable, track_name: str) -> bool:
 
 
 def check_break_even_on_track(break_even_models: Callable, track_name: str) -> bool:
-    """N* for the track's heterogeneity and parameters."""
+    """N* for the track's parameters at its own heterogeneity, half of it and 1.
+
+    Three heterogeneities, because one whole number in a narrow range could be another
+    track's (or another variant's) N* by chance; three differing ones cannot.
+    """
     t = get_track(track_name)
-    answer = break_even_models(t.heterogeneity, t.toil_params)
-    expected = toil.break_even_models(t.heterogeneity, t.toil_params)
-    return _is_whole(answer) and int(answer) == expected
+    for h in (t.heterogeneity, t.heterogeneity / 2, 1.0):
+        answer = break_even_models(h, t.toil_params)
+        if not _is_whole(answer) or int(answer) != toil.break_even_models(h, t.toil_params):
+            return False
+    return True
 
 
 def check_break_even_edges(break_even_models: Callable) -> bool:
@@ -277,10 +283,10 @@ def _first_failure_count(n: int, t: Any, decision: str) -> int | None:
     return low
 
 
-def _sprt_counts(track_name: str) -> tuple[int, int]:
-    """(largest promoting, smallest rolling-back) failure count at the 5/p0 checkpoint."""
+def reference_sprt_lines(track_name: str) -> tuple[int, int]:
+    """(largest promoting, smallest rolling-back) failure count at the track's checkpoint."""
     t = get_track(track_name)
-    n = int(round(5 / t.p0))
+    n = t.sprt_checkpoint_requests
     first_not_promote = _first_failure_count(n, t, "not promote")
     promote_max = n if first_not_promote is None else first_not_promote - 1
     rollback_min = _first_failure_count(n, t, "rollback")
@@ -291,7 +297,7 @@ def check_sprt_lines(promote_max: Any, rollback_min: Any, track_name: str) -> bo
     """Largest promoting and smallest rolling-back failure counts at the checkpoint."""
     if not (_is_whole(promote_max) and _is_whole(rollback_min)):
         return False
-    return (int(promote_max), int(rollback_min)) == _sprt_counts(track_name)
+    return (int(promote_max), int(rollback_min)) == reference_sprt_lines(track_name)
 
 
 # ---------------------------------------------------------------- Part 3: skew

@@ -37,6 +37,7 @@ __all__ = [
     "install_helpers",
     "load_test_files",
     "student_namespace",
+    "final_values",
     "run_question",
 ]
 
@@ -267,6 +268,24 @@ def student_namespace(
         if snapshot is not None and kind in ("callable", "value") and rebound_to:
             note(name, _rebound_note(name, str(rebound_to), question or snapshot))
     return namespace, notes
+
+
+def final_values(kernel: KernelSession, names: Iterable[str]) -> dict[str, Any]:
+    """The notebook's final values of ``names`` that are plain data (others are left out).
+
+    ``...`` (an unanswered name) is left out too. Call :func:`install_helpers` first.
+    """
+    names = sorted(set(names))
+    described = kernel.call(DESCRIBE_HELPER, names, None)
+    found = described.value if described.ok and isinstance(described.value, dict) else {}
+    values = {}
+    for name in names:
+        entry = found.get(name)
+        if isinstance(entry, dict) and entry.get("kind") == "value":
+            fetched = kernel.call(VALUE_HELPER, name, None)
+            if fetched.ok:
+                values[name] = fetched.value
+    return values
 
 
 _REASON = re.compile(r"^\s*(?:\S+\.)?(StudentCodeError|NameError): (.*)$", re.M)

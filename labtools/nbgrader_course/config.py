@@ -151,6 +151,9 @@ c.SandboxedExecute.hidden_paths = [HERE]
 # The instructor's optional roster (labtools.grading.roster): the tracks of the students.
 if os.path.exists(os.path.join(HERE, "roster.csv")):
     c.SandboxedExecute.roster = os.path.join(HERE, "roster.csv")
+# Per-student variants (labtools.grading.variant_codes): the course secret, never released.
+if os.path.exists(os.path.join(HERE, "variants.json")):
+    c.SandboxedExecute.variants = os.path.join(HERE, "variants.json")
 # A deleted test cell is put back (and scored), instead of silently missing.
 c.OverwriteCells.add_missing_cells = True
 # The same per-cell timeout for nbgrader's own Execute (nbgrader validate on the source).

@@ -34,7 +34,7 @@ import pwd
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -53,8 +53,10 @@ from labtools.grading.grading_kernel import GRADING_LIMITS
 from labtools.grading.grading_loop import PlannedCell, run_and_grade
 from labtools.grading.harness import GradingConfig
 from labtools.grading.notebook_format import is_grader_boilerplate, without_grader_calls
-from labtools.grading.roster import load_roster, track_note
+from labtools.grading.roster import load_roster
 from labtools.grading.test_runner import KernelSession, QuestionOutcome
+from labtools.grading.track_binding import NOTEBOOK_NAMES, Binding, TrackBinding
+from labtools.grading.variant_codes import load_course_variants
 from labtools.nbgrader_course.cells import (
     CaseSpec,
     case_from_cell,
@@ -312,6 +314,11 @@ class SandboxedExecute(NbGraderPreprocessor):
         help="Optional roster CSV (columns student, track; labtools.grading.roster): the "
         "hidden tests use the track it gives the student id, whatever TRACK says.",
     ).tag(config=True)
+    variants = Unicode(
+        "",
+        help="Optional variants file (variants.json, labtools.grading.variant_codes; needs "
+        "the roster): the hidden tests use the student's own variant of their track.",
+    ).tag(config=True)
 
     def _support_files(self, assignment_id: str) -> tuple[Path, list[Path]]:
         if not self.support_dir:
@@ -375,9 +382,17 @@ class SandboxedExecute(NbGraderPreprocessor):
             hidden_paths=self._hidden(info["db_url"]),
             total_timeout_s=float(self.total_timeout),
         )
-        assigned = (
-            load_roster(Path(self.roster)).track_for([info["student"]]) if self.roster else None
+        binding = TrackBinding.for_submitter(
+            load_roster(Path(self.roster)) if self.roster else None,
+            load_course_variants(Path(self.variants)) if self.variants else None,
+            [info["student"]],
         )
+        bound: list[Binding] = []
+
+        def bind(notebook: Mapping[str, Any]) -> Mapping[str, Any]:
+            bound.append(binding.bind(notebook))
+            return bound[-1].fixed
+
         limits = replace(
             GRADING_LIMITS,
             cell_timeout_s=float(self.timeout),
@@ -403,11 +418,12 @@ class SandboxedExecute(NbGraderPreprocessor):
                     kernel,
                     deadline=time.monotonic() + self.total_timeout,
                     on_cell=self._cell_recorder(nb),
-                    fixed={"TRACK": assigned} if assigned else None,
+                    fixed=bind,
+                    observe=NOTEBOOK_NAMES,
                 )
                 notes, outcomes = run.notes, run.questions
-        if assigned and "TRACK" in run.replaced:
-            self._note_track(nb, track_note(assigned, run.replaced["TRACK"]))
+        for problem in bound[-1].problems if bound else []:
+            self._note_track(nb, problem)
         for note in notes:
             self.log.info("%s: %s", info["student"], note)
         self._write_outcomes(nb, outcomes, index_of)
@@ -483,7 +499,7 @@ class SandboxedExecute(NbGraderPreprocessor):
 
     @staticmethod
     def _note_track(nb: NotebookNode, note: str | None) -> None:
-        """Put the roster's message under the cell that sets ``TRACK``, where it is fixed."""
+        """Put a track or variant message under the cell that sets ``TRACK``, where it is fixed."""
         if not note:
             return
         for cell in nb.cells:
