@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,8 +25,10 @@ def _build(args: argparse.Namespace) -> int:
             pdf=not args.no_pdf,
             roster=args.roster,
             audit=not args.no_audit,
+            variants=args.variants,
+            course_secret=args.course_secret,
         )
-    except ValueError as exc:  # a bad roster: every bad row is named
+    except ValueError as exc:  # a bad roster (every bad row is named), options, secret
         print(f"ops-lab build: {exc}", file=sys.stderr)
         return 2
     except AuditFailed as exc:  # points for nothing: the table and every failure
@@ -42,6 +45,9 @@ def _build(args: argparse.Namespace) -> int:
         print(f"written prompts:   {result.prompts_pdf}")
     if result.nbgrader_course:
         print(f"nbgrader course:   {result.nbgrader_course}")
+    codes = result.dist / "grading" / "variant-codes.csv"
+    if codes.exists():
+        print(f"variant codes:     {codes} (send each student theirs)")
     for step, seconds in result.timings_s.items():
         print(f"  {step}: {seconds:.1f} s")
     return 0
@@ -171,6 +177,21 @@ def _written_pdf(args: argparse.Namespace) -> int:
     return 0
 
 
+def _course_secret(args: argparse.Namespace) -> int:
+    from labtools.grading.variant_codes import new_course_secret
+
+    if args.file.exists():
+        print(f"ops-lab course-secret: {args.file} exists; not replaced", file=sys.stderr)
+        return 2
+    args.file.parent.mkdir(parents=True, exist_ok=True)
+    # Owner-only from the first byte: the secret makes every student's code.
+    fd = os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(new_course_secret() + "\n")
+    print(f"course secret written to {args.file} (keep it out of the repository)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``ops-lab``."""
     parser = argparse.ArgumentParser(prog="ops-lab", description=__doc__)
@@ -193,9 +214,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         "track assigned to them (see README)",
     )
     p.add_argument(
+        "--variants",
+        choices=("tracks", "per-student"),
+        default=None,
+        help="override assignment/course.toml: shared track numbers, or each student's own "
+        "variant (needs --roster and --course-secret; see README)",
+    )
+    p.add_argument(
+        "--course-secret",
+        type=Path,
+        default=None,
+        help="file holding the course secret of per-student variants (`ops-lab course-secret` "
+        "writes one); keep it out of the repository",
+    )
+    p.add_argument(
         "--no-audit", action="store_true", help="skip the impostor audit of the autograder"
     )
     p.set_defaults(run=_build)
+
+    p = sub.add_parser(
+        "course-secret", help="write a new course secret for per-student variants to FILE"
+    )
+    p.add_argument("file", type=Path)
+    p.set_defaults(run=_course_secret)
 
     p = sub.add_parser(
         "audit",

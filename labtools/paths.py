@@ -9,6 +9,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 #: The one master notebook, in jupytext percent format: the only file edited for content.
 MASTER_SOURCE = REPO / "assignment" / "source" / "ops_scale.py"
+#: The instructor's course options (per-student variants).
+COURSE_OPTIONS = REPO / "assignment" / "course.toml"
 #: The rubric of every question, auto-graded and manual.
 RUBRIC = REPO / "assignment" / "rubric.toml"
 #: Notebook file name students receive and submit.

@@ -50,21 +50,28 @@ from scipy import stats
 
 from opsmodel.contracts import contract_hash
 from opsmodel.toil_params import ToilParams
-from opsmodel.tracks import describe_track, get_track
+from opsmodel.tracks import describe_track
+from opsmodel.variants import student_track
 
 # %% [markdown]
 # ## Choose your track
 #
 # Set `TRACK` (a `str`) to the track your instructor assigned you: `"Cloud Titan"`,
 # `"Edge Guardian"`, `"Mobile Nomad"` or `"Tiny Pioneer"`. Every number below comes from it.
+#
+# If your instructor sent you a **variant code**, your numbers are your own: set `STUDENT_ID`
+# to the id your course's platform knows you by and `VARIANT_CODE` to the code (both `str`;
+# the code looks like `"K7QF-2M9X-0B4T-8RZC"`). Otherwise leave both `None`.
 
 # %%
 TRACK = "Cloud Titan"  # SOLUTION
+STUDENT_ID = None
+VARIANT_CODE = None
 
 # %%
 if TRACK is ...:
     raise ValueError('TRACK is not set: in the cell above, replace ... with your track, for example TRACK = "Edge Guardian"')
-track = get_track(TRACK)
+track = student_track(TRACK, VARIANT_CODE)
 print(describe_track(track))
 
 # %% [markdown]
@@ -766,7 +773,9 @@ for p_true in (track.p0, track.p1):
 
 # %% [markdown]
 # **2d.** At the checkpoint of `sprt_checkpoint` requests (the cell below sets it to
-# $5/p_0$), set two `int`s for the SPRT with `alpha=0.05, beta=0.20`:
+# `track.sprt_checkpoint_requests`, about $k/p_0$: the requests by which a fine model expects
+# $k$ = `track.sprt_checkpoint_failures` failures), set two `int`s for the SPRT with
+# `alpha=0.05, beta=0.20`:
 # - `sprt_promote_max_failures`: the **largest** number of failures at which it promotes
 #   (`-1` if no failure count promotes);
 # - `sprt_rollback_min_failures`: the **smallest** number at which it rolls back.
@@ -778,7 +787,7 @@ for p_true in (track.p0, track.p1):
 # # BEGIN SOLUTION
 
 # %%
-sprt_checkpoint = int(round(5 / track.p0))
+sprt_checkpoint = track.sprt_checkpoint_requests
 # BEGIN SOLUTION
 decisions = [sprt_decision(d, sprt_checkpoint, track.p0, track.p1) for d in range(0, 200)]
 sprt_promote_max_failures = max([d for d, v in enumerate(decisions) if v == "promote"], default=-1)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import nbformat
 
 from labtools.grading.roster import ROSTER_FILE, load_roster
+from labtools.grading.variant_codes import VARIANTS_FILE, CourseVariants, read_course_secret
 from labtools.paths import (
     DIST,
     MASTER_SOURCE,
@@ -37,6 +38,12 @@ from labtools.paths import (
     STUDENT_NOTEBOOK,
 )
 from labtools.release.autograder_zip import assemble_autograder_source, zip_folder
+from labtools.release.course_options import load_course_options
+from labtools.release.course_variants import (
+    CODES_FILE,
+    install_course_variants,
+    roster_people,
+)
 from labtools.release.master import load_master
 from labtools.release.nbgrader_course import build_course
 from labtools.release.notebooks import read_normalised_text, write_normalised
@@ -141,6 +148,8 @@ def build(
     pdf: bool = True,
     roster: Path | None = None,
     audit: bool = True,
+    variants: str | None = None,
+    course_secret: Path | None = None,
 ) -> BuildResult:
     """Build every artefact; see the module docstring for where each goes.
 
@@ -149,8 +158,22 @@ def build(
     impostor audit (:func:`labtools.release.impostor_audit.run_audit`, about half a
     minute), which raises :class:`~labtools.release.impostor_audit.AuditFailed` if anything
     earns points for nothing.
+
+    ``variants`` (``"tracks"`` or ``"per-student"``) overrides ``assignment/course.toml``;
+    per-student variants need ``roster`` and ``course_secret`` (a file holding the course
+    secret): the secret goes to the graders and ``grading/variant-codes.csv`` lists each
+    student's code (:mod:`labtools.release.course_variants`).
     """
     checked_roster = load_roster(roster) if roster is not None else None
+    options = load_course_options(variants=variants)
+    secret = None
+    if options.per_student:
+        if checked_roster is None or course_secret is None:
+            raise ValueError(
+                "per-student variants need --roster (who the students are) and "
+                "--course-secret (the file holding the course secret)"
+            )
+        secret = read_course_secret(course_secret)
     timings: dict[str, float] = {}
     rubric = load_rubric()
     dist.mkdir(parents=True, exist_ok=True)
@@ -159,9 +182,14 @@ def build(
     timings["otter_assign"] = time.perf_counter() - t0
 
     student_dir, student_zip = _student_release(assign, dist)
-    leaks = scan_release(
-        student_zip, secret_lines(load_master(MASTER_SOURCE), assign.autograder / "tests")
-    )
+    secrets = secret_lines(load_master(MASTER_SOURCE), assign.autograder / "tests")
+    if secret is not None and checked_roster is not None:
+        course = CourseVariants(secret)
+        secrets["course secret"] = {secret.decode()}
+        secrets["variant code"] = {
+            course.code_for(p.student) for p in roster_people(checked_roster)
+        }
+    leaks = scan_release(student_zip, secrets)
     if leaks:
         shown = "\n".join(f"  {leak.kind} in {leak.file}: {leak.line}" for leak in leaks[:20])
         raise RuntimeError(f"the student release leaks {len(leaks)} secret lines:\n{shown}")
@@ -182,10 +210,15 @@ def build(
     )
     if checked_roster is not None:
         shutil.copy2(roster, source / ROSTER_FILE)
-    autograder_zip = zip_folder(source, dist / "ops_scale-autograder.zip")
-
     grading = dist / "grading"
     grading.mkdir(parents=True, exist_ok=True)
+    (grading / CODES_FILE).unlink(missing_ok=True)
+    if secret is not None and checked_roster is not None:
+        install_course_variants(
+            secret, checked_roster, graders=[source], codes_file=grading / CODES_FILE
+        )
+    autograder_zip = zip_folder(source, dist / "ops_scale-autograder.zip")
+
     (grading / "ta-guide.md").write_text(render_ta_guide(rubric))
     (grading / "gradescope-rubric.txt").write_text(render_gradescope_rubric(rubric))
 
@@ -196,8 +229,18 @@ def build(
     result.nbgrader_course = build_course(
         dist / "nbgrader", otter_tests=assign.autograder / "tests"
     ).course_dir
+    # A roster or secret of an earlier build must not outlive this one's options.
+    for earlier in (ROSTER_FILE, VARIANTS_FILE):
+        (result.nbgrader_course / earlier).unlink(missing_ok=True)
     if checked_roster is not None:
         shutil.copy2(roster, result.nbgrader_course / ROSTER_FILE)
+    if secret is not None and checked_roster is not None:
+        install_course_variants(
+            secret,
+            checked_roster,
+            graders=[result.nbgrader_course],
+            codes_file=grading / CODES_FILE,
+        )
     timings["nbgrader_course"] = time.perf_counter() - t0
     if audit:
         from labtools.release.impostor_audit import check_report, run_audit
