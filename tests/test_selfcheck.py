@@ -3,7 +3,9 @@
 Each sample is graded by the zip's ``run_autograder`` in a simulated Gradescope layout,
 with the sandbox (CI runs as root, so every layer is real). Expected scores: full marks for
 the solution on every track, zero for the blank release, and the hand-derived scores of
-``assignment/samples/partial.toml``.
+``assignment/samples/partial.toml``; with per-student variants on, full marks for each
+student's own variant and the hand-derived scores of ``copied-variant.toml`` for a
+classmate's notebook.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ import os
 import pytest
 from student_text import grader_internals
 
+from labtools.grading.variant_codes import read_course_secret, variant_code
 from labtools.release.release_scan import hidden_test_lines
 from labtools.selfcheck.run import format_table
+from labtools.selfcheck.samples import SAMPLE_SECRET
+from opsmodel.tracks import TRACK_KEYS
 
 pytestmark = [
     pytest.mark.slow,
@@ -32,8 +37,36 @@ def graded(graded_samples):
 
 
 def test_every_sample_scores_as_expected(graded):
-    assert [g.sample.name for g in graded][-3:] == ["reuse-names", "blank", "partial"]
+    names = [g.sample.name for g in graded]
+    assert names[4:7] == ["reuse-names", "blank", "partial"]
+    assert names[7:] == [f"variant-{k}" for k in TRACK_KEYS] + ["copied-variant"]
     assert all(not g.mismatches for g in graded), format_table(graded)
+
+
+def test_each_students_own_variant_gets_full_marks_without_a_word(graded):
+    for g in graded:
+        if g.sample.name.startswith("variant-"):
+            assert g.results["score"] == 36, g.sample.name
+            assert "Problems with your submission" not in g.results["output"], g.sample.name
+
+
+def test_a_classmates_notebook_loses_every_point_that_rests_on_the_numbers(graded):
+    """s1001's finished notebook, submitted by s1002: graded on s1002's own numbers."""
+    by_name = {g.sample.name: g for g in graded}
+    own, copied = by_name["variant-cloud_titan"], by_name["copied-variant"]
+    questions = [t["name"] for t in own.results["tests"] if t["name"] != "Public Tests"]
+    lost = {q: own.score(q) - copied.score(q) for q in questions}
+    assert lost == {q: 0.0 for q in questions} | {
+        "q2c_canary_plan": 2.0,
+        "q2d_sprt_lines": 2.0,
+        "q4_crisis": 3.0,
+        "q5_ledger": 2.0,
+    }
+    secret = read_course_secret(SAMPLE_SECRET)
+    seen = variant_code(secret, "s1001")
+    assert f"VARIANT_CODE = '{seen}' is not the code of 's1002'" in copied.results["output"]
+    # The submitter is not shown their own code: the message says whose code it must be.
+    assert variant_code(secret, "s1002") not in json.dumps(copied.results)
 
 
 def test_results_follow_gradescopes_schema(graded):

@@ -23,9 +23,16 @@ import nbformat
 
 from labtools.files import unzip_fresh
 from labtools.grading.host import HostCannotGrade
+from labtools.grading.variant_codes import read_course_secret
 from labtools.paths import DIST, NOTEBOOK_NAME
+from labtools.release.course_variants import autograder_with_variants
 from labtools.release.pipeline import BuildResult, build
-from labtools.selfcheck.samples import SampleSubmission, sample_submissions
+from labtools.selfcheck.samples import (
+    SAMPLE_ROSTER,
+    SAMPLE_SECRET,
+    SampleSubmission,
+    sample_submissions,
+)
 
 __all__ = ["GradedSample", "grade_in_gradescope_layout", "run_selfcheck", "format_table"]
 
@@ -161,10 +168,22 @@ def run_selfcheck(
     result = build_result or build(dist)
     samples = sample_submissions()
     with tempfile.TemporaryDirectory(prefix="ops-selfcheck-") as tmp:
+        # The same autograder with per-student variants on, for the variant samples: what
+        # `ops-lab build --variants per-student` makes with the samples' roster and secret.
+        with_variants = autograder_with_variants(
+            result.autograder_source,
+            SAMPLE_ROSTER,
+            read_course_secret(SAMPLE_SECRET),
+            Path(tmp) / "variants" / "ops_scale-autograder.zip",
+            codes_file=Path(tmp) / "variants" / "variant-codes.csv",
+        )
 
         def grade(sample: SampleSubmission) -> GradedSample:
             results = grade_in_gradescope_layout(
-                result.autograder_zip, sample.notebook, Path(tmp) / sample.name
+                with_variants if sample.variants else result.autograder_zip,
+                sample.notebook,
+                Path(tmp) / sample.name,
+                metadata=sample.metadata,
             )
             return GradedSample(sample, results, _mismatches(sample, results))
 

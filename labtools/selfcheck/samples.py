@@ -7,7 +7,13 @@
 - ``blank``: the student release as downloaded;
 - ``partial``: the student release with the definitions of ``assignment/samples/partial.py``
   put in place of the release's own (found by name, wherever the cell is), expected scores
-  in ``partial.toml``.
+  in ``partial.toml``;
+- ``variant-<track>`` (graded with per-student variants on, the roster and course secret of
+  ``assignment/samples/``): the solution with one roster student's ``STUDENT_ID`` and
+  ``VARIANT_CODE``, submitted by that student: full marks on their own numbers;
+- ``copied-variant``: ``variant-cloud_titan`` (student s1001's finished notebook) submitted by
+  s1002, a classmate on the same track: what depends on the numbers is lost, expected scores
+  in ``copied-variant.toml``.
 """
 
 from __future__ import annotations
@@ -15,14 +21,27 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
 from labtools._toml import tomllib
 from labtools.grading.notebook_format import replace_definitions, with_track
+from labtools.grading.roster import load_roster
+from labtools.grading.variant_codes import read_course_secret, variant_code
 from labtools.paths import SAMPLE_SUBMISSIONS, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 
-__all__ = ["SampleSubmission", "sample_submissions"]
+__all__ = [
+    "SAMPLE_ROSTER",
+    "SAMPLE_SECRET",
+    "SampleSubmission",
+    "sample_submissions",
+    "variant_samples",
+]
+
+#: The self-check's fictional class and its course secret (never a real course's).
+SAMPLE_ROSTER = SAMPLE_SUBMISSIONS / "roster.csv"
+SAMPLE_SECRET = SAMPLE_SUBMISSIONS / "course-secret.txt"
 
 
 @dataclass(frozen=True)
@@ -33,6 +52,10 @@ class SampleSubmission:
     notebook: nbformat.NotebookNode
     expected: dict[str, float] | None  # question -> points; missing questions expect 0
     full_marks: bool = False
+    # Gradescope's submission_metadata.json of the submitter (None: none is written).
+    metadata: dict[str, Any] | None = None
+    # Graded with per-student variants on (the samples' roster and course secret).
+    variants: bool = False
 
 
 #: Appended to the ledger's answer cell of ``reuse-names``: after the checks of 2a, 2b, 3a and
@@ -87,5 +110,52 @@ def sample_submissions(
         expected = tomllib.load(f)["expected"]
     samples.append(
         SampleSubmission("partial", replace_definitions(student, partial_code), expected)
+    )
+    return samples + variant_samples(solution, samples_dir=samples_dir)
+
+
+def _metadata(student: str, email: str) -> dict[str, Any]:
+    # The fields of Gradescope's submission_metadata.json that the grader reads.
+    return {"users": [{"email": email, "sid": student, "name": student}]}
+
+
+def with_identity(nb: nbformat.NotebookNode, student: str, code: str) -> nbformat.NotebookNode:
+    """``nb`` with ``STUDENT_ID`` and ``VARIANT_CODE`` set, as a student enters them."""
+    return replace_definitions(nb, f"STUDENT_ID = {student!r}\nVARIANT_CODE = {code!r}\n")
+
+
+def variant_samples(
+    solution: nbformat.NotebookNode, *, samples_dir: Path = SAMPLE_SUBMISSIONS
+) -> list[SampleSubmission]:
+    """The samples graded with per-student variants (see the module docstring)."""
+    roster = load_roster(samples_dir / "roster.csv")
+    secret = read_course_secret(samples_dir / "course-secret.txt")
+    people = {p.student: p for p in roster.people.values()}
+    # The first roster student of each track.
+    first: dict[str, str] = {}
+    for student in sorted(people):
+        first.setdefault(str(roster.track_for([student])), student)
+    samples = []
+    for track, student in first.items():
+        nb = with_identity(with_track(solution, track), student, variant_code(secret, student))
+        key = track.lower().replace(" ", "_")
+        meta = _metadata(student, people[student].email)
+        samples.append(
+            SampleSubmission(f"variant-{key}", nb, None, True, metadata=meta, variants=True)
+        )
+    with (samples_dir / "copied-variant.toml").open("rb") as f:
+        spec = tomllib.load(f)
+    owner, submitter = spec["owner"], spec["submitter"]
+    copied = with_identity(
+        with_track(solution, str(roster.track_for([owner]))), owner, variant_code(secret, owner)
+    )
+    samples.append(
+        SampleSubmission(
+            "copied-variant",
+            copied,
+            spec["expected"],
+            metadata=_metadata(submitter, people[submitter].email),
+            variants=True,
+        )
     )
     return samples
