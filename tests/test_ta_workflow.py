@@ -45,6 +45,8 @@ from labtools.ta.filled_sheet import ScoreSheetError, read_scores
 from labtools.ta.packet import write_packet
 from labtools.ta.packet_order import anonymous_labels, shuffled_order
 from labtools.ta.score_import import import_scores
+from opsmodel import toil
+from opsmodel.variants import student_track, variant_code_from_bytes
 
 # --------------------------------------------------------------------------- the rubric, read
 # straight from the TOML (not through labtools.rubric)
@@ -70,6 +72,8 @@ EXTERNAL_ANSWER = (
 )
 
 #: key -> (track, r1, r2, r3, ledger assignments as source); None: the release untouched.
+# Fox is on a per-student variant (any well-formed code: the packet reads it, never grades it).
+FOX_CODE = variant_code_from_bytes(b"fox's code")
 STUDENTS: dict[str, tuple | None] = {
     "stu_adams": (
         "Cloud Titan",
@@ -113,7 +117,7 @@ STUDENTS: dict[str, tuple | None] = {
         "Fox R1: CACE.",
         "Fox R2: Wald.",
         "Fox R3: hashes.",
-        {},
+        {"VARIANT_CODE": repr(FOX_CODE)},  # per-student variants: fox's own numbers
     ),
     "stu_gus": None,  # not a notebook at all (written below)
 }
@@ -340,6 +344,22 @@ def test_context_shows_the_ledger_as_written_and_runs_no_student_code(folder_bat
     assert "<td>&#x27;loose_versioning&#x27;</td>" in baker
     assert "... (not filled in)" in _card(page, "r1_heterogeneity", labels[BLANK])
     assert not folder_batch["sentinel"].exists()  # diaz's ledger would have created it
+
+
+def test_context_shows_each_students_own_numbers_and_never_their_code(folder_batch):
+    page, labels = folder_batch["html"], _label_of(folder_batch["key"])
+    adams = _card(page, "r3_ledger", labels["stu_adams"])
+    assert "<td>Cloud Titan (no variant)</td>" in adams
+    base = student_track("Cloud Titan")
+    base_star = toil.break_even_models(base.heterogeneity, base.toil_params)
+    assert f"<th>N* (reference)</th><td>{base_star}</td>" in adams
+    fox = _card(page, "r3_ledger", labels["stu_fox"])
+    mine = student_track("Cloud Titan", FOX_CODE)
+    n_star = toil.break_even_models(mine.heterogeneity, mine.toil_params)
+    assert "<td>their own variant of Cloud Titan</td>" in fox
+    assert f"<th>N* (reference)</th><td>{n_star}</td>" in fox
+    assert f"<td>{mine.n_models} models, heterogeneity {mine.heterogeneity:.3f}</td>" in fox
+    assert FOX_CODE not in page  # the packet is blind: a code stands for one student
 
 
 def test_context_shows_the_autograded_ledger_items_from_batch_results(folder_batch):
@@ -1054,7 +1074,7 @@ def _nbgrader_submission(release: nbformat.NotebookNode, spec: tuple) -> nbforma
     track, r1, r2, r3, ledger = spec
     nb = copy.deepcopy(release)
     by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
-    by_id["answer_track"].source = f'TRACK = "{track}"\ntrack = get_track(TRACK)'
+    by_id["answer_track"].source = f'TRACK = "{track}"\nSTUDENT_ID = None\nVARIANT_CODE = None'
     by_id["r1_heterogeneity"].source = r1
     by_id["r2_sequential"].source = r2
     by_id["r3_ledger"].source = f'ledger_justification = """\n{r3}\n"""'

@@ -49,6 +49,7 @@ from labtools.grading.kernel_calls import (
 )
 from labtools.grading.notebook_format import (
     answer_cells_by_question,
+    replace_definitions,
     with_track,
     without_grader_calls,
 )
@@ -230,11 +231,15 @@ def _public_only(test_file: OKTestFile) -> OKTestFile:
     return public
 
 
-def _grade(kernel: InProcessSandbox, test_file: OKTestFile) -> QuestionOutcome:
-    """The grader's own grading of one question on its snapshot."""
+def _grade(kernel: InProcessSandbox, test_file: OKTestFile, run: _TrackRun) -> QuestionOutcome:
+    """The grader's own grading of one question on its snapshot (with the grader's ``TRACK``
+    for a variant, as :mod:`labtools.grading.track_binding` fixes it)."""
+    names = names_used([test_file])
     namespace, _notes = student_namespace(
-        kernel, names_used([test_file]), snapshot=test_file.name, question=test_file.name
+        kernel, names, snapshot=test_file.name, question=test_file.name
     )
+    if run.tests_track is not None and "TRACK" in names:
+        namespace["TRACK"] = run.tests_track
     return run_question(test_file, namespace)
 
 
@@ -275,6 +280,13 @@ class _TrackRun:
     before: dict[str, dict[str, Any]]  # question -> globals before its answer cells
     final: dict[str, Any]  # globals after the notebook and the grader's helpers
     originals: dict[str, dict[str, Any]]  # question -> a copy of its snapshot
+    variant: str | None = None  # the student's variant code, if the run is a variant
+    tests_track: Any = None  # the variant's Track, which the tests get as TRACK
+
+    @property
+    def label(self) -> str:
+        """The track, and the variant if any, as the report names them."""
+        return self.track if self.variant is None else f"{self.track} variant {self.variant}"
 
 
 def _run_solution(
@@ -283,8 +295,15 @@ def _run_solution(
     config: GradingConfig,
     answer_cells: dict[str, list[str]],
     track: str,
+    variant: str | None = None,
 ) -> _TrackRun:
     nb = with_track(solution, track)
+    tests_track = None
+    if variant is not None:
+        from opsmodel.variants import student_track
+
+        nb = replace_definitions(nb, f"VARIANT_CODE = {variant!r}\n")
+        tests_track = student_track(track, variant)
     cells = plan_cells(nb, config)
     ids = [nb.cells[c.index].get("id") for c in cells]
     answer_of = {cid: q for q, cids in answer_cells.items() for cid in cids}
@@ -310,7 +329,18 @@ def _run_solution(
     if not install_helpers(kernel) or kernel.run_cell(IMPOSTOR_SOURCE).status != "ok":
         raise RuntimeError(f"{track}: the grader's helpers could not be installed")
     originals = {q: dict(s) for q, s in kernel.snapshots.items()}
-    return _TrackRun(track, cells, ids, first, checkpoint, before, dict(kernel.user_ns), originals)
+    return _TrackRun(
+        track,
+        cells,
+        ids,
+        first,
+        checkpoint,
+        before,
+        dict(kernel.user_ns),
+        originals,
+        variant,
+        tests_track,
+    )
 
 
 def _scaffold_outcome(
@@ -330,12 +360,12 @@ def _scaffold_outcome(
                 kernel.run_cell(code)
         kernel.run_cell(snapshot_code(q))
         install_helpers(kernel)
-        graded = _grade(kernel, test_file)
+        graded = _grade(kernel, test_file, run)
     finally:
         # A copy: impostors are patched into it.
         put_snapshot(kernel.user_ns, q, dict(run.originals[q]))
         kernel.restore_globals(run.final)
-    return _outcome(run.track, "scaffold", "answer cells as released", graded)
+    return _outcome(run.label, "scaffold", "answer cells as released", graded)
 
 
 def _reached_by(
@@ -387,7 +417,7 @@ def _impostor_outcomes(
     calls: list[tuple[bool, Any, Any]] = []
     with standing_in(make("recorder", reference, calls)):
         for tf in reached:
-            _grade(kernel, _public_only(tf))
+            _grade(kernel, _public_only(tf), run)
     answers: list[Any] = []
     for direct, _args, value in calls:
         if direct and not any(_same_value(value, a) for a in answers):
@@ -405,10 +435,11 @@ def _impostor_outcomes(
         ("+1", "the reference + 1", make("off", reference, "shift")),
     ]
     if set(inspect.signature(reference).parameters) & set(_TRACK_ARGUMENTS):
+        # A variant's student could also use their track's shared numbers: one more other.
+        others = [t for t in tracks if t != run.track or run.variant is not None]
         variants += [
             ("other track", f"the reference on {other}", make("other_track", reference, other))
-            for other in tracks
-            if other != run.track
+            for other in others
         ]
     variants += [
         ("raises", "raises RuntimeError", make("raises", reference)),
@@ -422,9 +453,9 @@ def _impostor_outcomes(
     for column, variant, impostor in variants:
         with standing_in(impostor):
             for tf in reached:
-                graded = _grade(kernel, tf)
+                graded = _grade(kernel, tf, run)
                 outcomes.append(
-                    _outcome(run.track, column, f"{function} = {variant}", graded, function)
+                    _outcome(run.label, column, f"{function} = {variant}", graded, function)
                 )
     return outcomes
 
@@ -470,6 +501,7 @@ def run_audit(
     tracks: Sequence[str] | None = None,
     questions: Sequence[str] | None = None,
     functions: Sequence[str] = GRADED_FUNCTIONS,
+    variant_codes: Sequence[str] = (),
 ) -> AuditReport:
     """Grade the solution, the scaffold and every impostor on every question and track.
 
@@ -485,6 +517,10 @@ def run_audit(
         Only these questions (default: every autograded question).
     functions : sequence of str
         The graded functions whose impostors are tried.
+    variant_codes : sequence of str, optional
+        Per-student variant codes: each track is audited on each of these variants too, as
+        the grader grades a variant (the tests get the variant's ``TRACK``), with the
+        track's shared numbers as one more "other track" impostor.
 
     Returns
     -------
@@ -501,22 +537,24 @@ def run_audit(
     release = nbformat.read(student_notebook, as_version=4)
     answer_cells, scaffold = _scaffold_cells(solution, release)
     every_track = tuple(t.name for t in TRACKS.values())
+    chosen = tuple(tracks) if tracks is not None else every_track
+    units = [(t, None) for t in chosen] + [(t, c) for t in chosen for c in variant_codes]
     report = AuditReport(
         questions={tf.name: config.questions.get(tf.name, 0.0) for tf in test_files},
-        tracks=tuple(tracks) if tracks is not None else every_track,
+        tracks=tuple(t if c is None else f"{t} variant {c}" for t, c in units),
     )
     kernel = InProcessSandbox()
     try:
-        for track in report.tracks:
-            run = _run_solution(kernel, solution, config, answer_cells, track)
+        for track, code in units:
+            run = _run_solution(kernel, solution, config, answer_cells, track, code)
             for tf in test_files:
                 report.outcomes.append(
-                    _outcome(track, "solution", "the solution", _grade(kernel, tf))
+                    _outcome(run.label, "solution", "the solution", _grade(kernel, tf, run))
                 )
             for tf in test_files:
                 found = _scaffold_outcome(kernel, run, tf, scaffold)
                 if found is None:
-                    report.notes.append(f"{track}: {tf.name} has no answer cell or no check")
+                    report.notes.append(f"{run.label}: {tf.name} has no answer cell or no check")
                 else:
                     report.outcomes.append(found)
             for function in functions:

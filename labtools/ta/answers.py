@@ -134,10 +134,14 @@ class LedgerContext:
         The fields of :data:`LEDGER_FIELDS`, in that order.
     note : str
         Why the ledger could not be read (no ``governance_ledger = {...}``), else empty.
+    variant : str
+        The notebook's ``VARIANT_CODE`` when it is a literal string (per-student variants),
+        else empty.
     """
 
     fields: tuple[LedgerField, ...]
     note: str = ""
+    variant: str = ""
 
     def get(self, name: str) -> LedgerField:
         """The field named ``name`` (a missing field has an empty source)."""
@@ -412,6 +416,10 @@ def read_ledger(nb: nbformat.NotebookNode) -> LedgerContext:
                     else:
                         not_a_dict = True
                 names[name] = value
+    code = _resolve(names["VARIANT_CODE"], names) if "VARIANT_CODE" in names else None
+    variant = (
+        code.value if code is not None and code.literal and isinstance(code.value, str) else ""
+    )
     if ledger is None or not_a_dict:
         why = (
             "governance_ledger is not a {...} literal"
@@ -421,7 +429,7 @@ def read_ledger(nb: nbformat.NotebookNode) -> LedgerContext:
         track = _resolve(names["TRACK"], names) if "TRACK" in names else LedgerField("", "")
         fields = [LedgerField("track", track.source, track.value, track.literal)]
         fields += [LedgerField(key, "") for key, _ in LEDGER_FIELDS[1:]]
-        return LedgerContext(tuple(fields), note=why)
+        return LedgerContext(tuple(fields), note=why, variant=variant)
     node, bound = ledger
     entries = {
         k.value: v
@@ -435,4 +443,4 @@ def read_ledger(nb: nbformat.NotebookNode) -> LedgerContext:
             continue
         found = _resolve(entries[key], bound)
         fields.append(LedgerField(key, found.source, found.value, found.literal))
-    return LedgerContext(tuple(fields))
+    return LedgerContext(tuple(fields), variant=variant)

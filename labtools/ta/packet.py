@@ -65,6 +65,7 @@ from labtools.ta.packet_entries import (
 from labtools.ta.packet_html import render_packet_html
 from labtools.ta.packet_order import MAX_SEED, anonymous_labels, draw_seed, shuffled_order
 from labtools.ta.sheet import KeyStudent, PacketKey, render_blank_sheet, rubric_digest
+from labtools.ta.variant_numbers import reference_numbers
 from opsmodel._validation import InvalidInputError, check_int
 
 __all__ = ["PacketSummary", "locate_input", "write_packet"]
@@ -263,7 +264,10 @@ def _read_entries(
         if note:
             warnings.append(f"{key} ({label}): {note}")
         student = KeyStudent(label, key, sub.student_id, sub.name, sub.email, problem)
-        entries.append(PacketEntry(student, tuple(answers[q] for q in manual), ledger, auto))
+        numbers = tuple(reference_numbers(ledger.track, ledger.variant)) if ledger.track else ()
+        entries.append(
+            PacketEntry(student, tuple(answers[q] for q in manual), ledger, auto, numbers)
+        )
     return entries, notebooks, warnings
 
 

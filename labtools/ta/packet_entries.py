@@ -76,12 +76,16 @@ class PacketEntry:
         The governance ledger as written.
     auto : AutoLedger or None
         The autograded ledger items, when results were given.
+    numbers : tuple of (str, str)
+        The reference's numbers of the student's own track and variant
+        (:func:`labtools.ta.variant_numbers.reference_numbers`), empty when unreadable.
     """
 
     student: KeyStudent
     answers: tuple[WrittenAnswer, ...]
     ledger: LedgerContext
     auto: AutoLedger | None = None
+    numbers: tuple[tuple[str, str], ...] = ()
 
     def answer(self, question: str) -> WrittenAnswer:
         """The answer to ``question``."""

@@ -84,9 +84,18 @@ def _context_html(entry: PacketEntry) -> str:
         for name, label in LEDGER_FIELDS
     )
     note = f"<p class='note'>{_e(entry.ledger.note)}</p>" if entry.ledger.note else ""
+    numbers = ""
+    if entry.numbers:
+        cells = "".join(
+            f"<tr><th>{_e(label)}</th><td>{_e(value)}</td></tr>" for label, value in entry.numbers
+        )
+        numbers = (
+            "<p><b>Their own numbers</b> (the reference, for their track and variant)</p>"
+            f"<table>{cells}</table>"
+        )
     return (
         "<div class='ctx'><p><b>Their governance ledger</b> (as written; not run)</p>"
-        f"<table>{rows}</table>{note}{_auto_html(entry.auto, LEDGER_QUESTION)}</div>"
+        f"<table>{rows}</table>{note}{numbers}{_auto_html(entry.auto, LEDGER_QUESTION)}</div>"
     )
 
 
