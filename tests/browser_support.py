@@ -138,6 +138,14 @@ def set_track_line(source: str, track_name: str) -> str:
     return new
 
 
+def set_identity_lines(source: str, student: str, code: str) -> str:
+    """``source`` with its ``STUDENT_ID = ...`` and ``VARIANT_CODE = ...`` lines set."""
+    for name, value in (("STUDENT_ID", student), ("VARIANT_CODE", code)):
+        source, n = re.subn(rf"(?m)^{name} = .*$", f"{name} = {json.dumps(value)}", source)
+        assert n == 1, f"no single `{name} = ` line in:\n{source}"
+    return source
+
+
 def track_line(source: str) -> str | None:
     """The ``TRACK = ...`` line of a cell's source, without its trailing comment."""
     for line in source.splitlines():

@@ -783,6 +783,35 @@ def test_real_notebooks_in_the_sandbox(tmp_path: Path, built) -> None:
     assert summary.unfinished == ()
 
 
+def test_batch_grades_each_student_on_their_own_variant(tmp_path: Path, built) -> None:
+    """Per-student variants: a folder of notebooks named by roster id, as the self-check's
+    sample class (s1003's own notebook; s1001's notebook handed in as s1002's)."""
+    pytest.importorskip("labtools.grading.grading_kernel")
+    from labtools.grading.variant_codes import read_course_secret
+    from labtools.release.course_variants import autograder_with_variants
+    from labtools.selfcheck.samples import SAMPLE_ROSTER, SAMPLE_SECRET, sample_submissions
+
+    autograder_with_variants(
+        built.autograder_source,
+        SAMPLE_ROSTER,
+        read_course_secret(SAMPLE_SECRET),
+        tmp_path / "source.zip",
+        codes_file=tmp_path / "codes.csv",
+    )
+    samples = {s.name: s for s in sample_submissions()}
+    submissions = tmp_path / "in"
+    submissions.mkdir()
+    nbformat.write(samples["variant-edge_guardian"].notebook, submissions / "s1003.ipynb")
+    nbformat.write(samples["copied-variant"].notebook, submissions / "s1002.ipynb")
+    run_batch(submissions, tmp_path / "out", autograder_source=tmp_path / "source", jobs=2)
+    rows = pd.read_csv(tmp_path / "out" / "gradebook.csv").set_index("submission")
+    assert rows.loc["s1003", "total"] == 36, rows.loc["s1003", "detail"]
+    copied = samples["copied-variant"].expected
+    for question in ("q2c_canary_plan", "q2d_sprt_lines", "q4_crisis", "q5_ledger"):
+        assert rows.loc["s1002", question] == copied.get(question, 0.0), question
+    assert rows.loc["s1002", "total"] == sum(copied.values())
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
 

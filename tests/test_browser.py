@@ -1,8 +1,11 @@
 """The student release as a student sees it: JupyterLab, Debian Chromium, Playwright.
 
 One JupyterLab session per module, in the order a student works: open the release with one
-track's answers typed in (Edge Guardian, not the default track), set ``TRACK`` in the
+track's answers typed in (Edge Guardian, not the default track), set ``TRACK`` and, as a
+student of a course with per-student variants, ``STUDENT_ID`` and ``VARIANT_CODE`` in the
 editor, clear all outputs and run all (which reaches the export cell too). Then:
+
+- the track card names the variant, and every number printed is the variant's;
 
 - every instrument (the three static figures and the three workbenches) shows an image;
 - moving one control of each workbench redraws its image;
@@ -32,9 +35,15 @@ import browser_support as bs
 import nbformat
 import pytest
 
+from labtools.grading.variant_codes import read_course_secret, variant_code
+from labtools.selfcheck.samples import SAMPLE_SECRET
+
 pytestmark = pytest.mark.slow
 
 TRACK_KEY = "edge_guardian"  # not the default track: a stale or default TRACK shows
+#: The sample class's Edge Guardian student (assignment/samples/roster.csv).
+STUDENT = "s1003"
+VARIANT = variant_code(read_course_secret(SAMPLE_SECRET), STUDENT)
 
 #: Instruments by what their cell displays (cells are found by content, not position).
 STATIC_FIGURES = {
@@ -226,8 +235,12 @@ def lab(request, tmp_path_factory):
                 blocked=blocked,
             )
 
-            # The student types their track in, as the notebook asks.
-            wanted = bs.set_track_line(notebook.cells[track_cell].source, track_name)
+            # The student types their track, id and variant code in, as the notebook asks.
+            wanted = bs.set_identity_lines(
+                bs.set_track_line(notebook.cells[track_cell].source, track_name),
+                STUDENT,
+                VARIANT,
+            )
             lab.cell(track_cell).locator(".cm-content").click()
             page.keyboard.press("Control+a")
             page.keyboard.insert_text(wanted)
@@ -325,6 +338,17 @@ def _mismatches(lab: Lab, zipped: nbformat.NotebookNode) -> list[str]:
 
 
 # ------------------------------------------------------------------------- tests
+
+
+def test_the_student_works_on_their_own_variant(lab):
+    from opsmodel.variants import student_track
+
+    texts = lab.all_output_text()
+    mine = student_track(lab.track_name, VARIANT)
+    card = texts[lab.track_cell + 1]
+    lab.screenshot(lab.track_cell + 1, "track_card")  # for a human to look at
+    assert f"{lab.track_name} (AV Systems Lead), your variant {VARIANT}" in card
+    assert f"{mine.n_models} models" in card and f"{mine.request_rate_per_s:,g} requests/s" in card
 
 
 def test_run_all_runs_every_code_cell(lab):

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from labtools.grading.kernel_calls import snapshots_in_process
+from labtools.grading.variant_codes import read_course_secret, variant_code
 from labtools.paths import NOTEBOOK_NAME
 from labtools.release import impostor_audit as audit
 from labtools.release.impostor_audit import (
@@ -36,6 +37,7 @@ from labtools.release.impostor_audit import (
     format_table,
     run_audit,
 )
+from labtools.selfcheck.samples import SAMPLE_SECRET
 from opsmodel.tracks import TRACKS
 
 pytestmark = pytest.mark.slow
@@ -53,8 +55,11 @@ EXPECTED_REACH = {
 }
 #: Functions without a track parameter: no "other track" impostor.
 NO_TRACK_PARAMETERS = {"psi", "skew_check"}
-#: The audit's budget on this 2-core machine (it takes about 25 s).
-AUDIT_BUDGET_S = 90.0
+#: The audit's budget on this 2-core machine (four tracks and their four variants: about
+#: 45 s alone, more beside the rest of the suite).
+AUDIT_BUDGET_S = 150.0
+#: Every track is audited on a per-student variant too: the sample class's first student's.
+VARIANT = variant_code(read_course_secret(SAMPLE_SECRET), "s1001")
 
 
 def _inputs(built) -> tuple[Path, Path, Path]:
@@ -63,7 +68,7 @@ def _inputs(built) -> tuple[Path, Path, Path]:
 
 @pytest.fixture(scope="module")
 def report(built) -> AuditReport:
-    return run_audit(*_inputs(built))
+    return run_audit(*_inputs(built), variant_codes=(VARIANT,))
 
 
 def test_nothing_earns_anything_for_nothing(report: AuditReport) -> None:
@@ -77,9 +82,10 @@ def test_nothing_earns_anything_for_nothing(report: AuditReport) -> None:
             assert row[column] in (None, 0.0) or pending, (question, column, row[column])
 
 
-def test_the_solution_keeps_full_marks_on_every_track(report: AuditReport) -> None:
+def test_the_solution_keeps_full_marks_on_every_track_and_variant(report: AuditReport) -> None:
     solutions = [o for o in report.outcomes if o.column == "solution"]
-    assert {o.track for o in solutions} == {t.name for t in TRACKS.values()}
+    names = [t.name for t in TRACKS.values()]
+    assert {o.track for o in solutions} == {*names, *(f"{n} variant {VARIANT}" for n in names)}
     short = [o for o in solutions if not math.isclose(o.score, o.possible)]
     assert short == report.shortfalls()
     assert not short, f"{failure_lines(short)}\n\n{format_table(report)}"
@@ -91,7 +97,8 @@ def test_every_question_track_and_impostor_is_tried(report: AuditReport) -> None
     assert not report.notes, report.notes
     tried = {(o.track, o.question, o.column) for o in report.outcomes}
     by_function = {(o.track, o.question, o.function, o.column) for o in report.outcomes}
-    for track in (t.name for t in TRACKS.values()):
+    assert len(report.tracks) == 2 * len(TRACKS)  # each track, and its variant
+    for track in report.tracks:
         for question in report.questions:
             assert (track, question, "scaffold") in tried, (track, question)
         for function, questions in EXPECTED_REACH.items():

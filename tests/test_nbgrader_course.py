@@ -19,6 +19,7 @@ import json
 import math
 import os
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -32,6 +33,8 @@ from traitlets.utils.importstring import import_item
 
 from labtools._toml import tomllib
 from labtools.grading.grading_kernel import GRADING_LIMITS
+from labtools.grading.roster import ROSTER_FILE, load_roster
+from labtools.grading.variant_codes import read_course_secret
 from labtools.nbgrader_course.cells import (
     CODE_STUB,
     CaseSpec,
@@ -58,10 +61,11 @@ from labtools.nbgrader_course.generate import (
     released_view,
 )
 from labtools.paths import MASTER_SOURCE, RUBRIC, SAMPLE_SUBMISSIONS
+from labtools.release.course_variants import install_course_variants
 from labtools.release.master import load_master
 from labtools.release.release_scan import hidden_test_lines, scan_release, secret_lines
 from labtools.rubric import Rubric, load_rubric
-from labtools.selfcheck.samples import sample_submissions
+from labtools.selfcheck.samples import SAMPLE_ROSTER, SAMPLE_SECRET, sample_submissions
 
 # The graded functions students write, named in the master's prompts (1a..3b).
 GRADED_FUNCTIONS = (
@@ -624,6 +628,15 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+#: The variant samples graded by nbgrader too (one student's own variant, and a classmate's
+#: notebook), under their roster ids; the other samples are graded under their names (not on
+#: the roster: their notebook's own TRACK, no variant).
+NBGRADER_VARIANT_SAMPLES = ("variant-edge_guardian", "copied-variant")
+STUDENT_ID = {
+    s.name: s.metadata["users"][0]["sid"] if s.variants else s.name for s in sample_submissions()
+}
+
+
 @pytest.fixture(scope="module")
 def cycle(built, autograder_tests, tmp_path_factory, request):
     """The instructor's whole cycle on a fresh build, with step times, and the Gradescope
@@ -643,10 +656,20 @@ def cycle(built, autograder_tests, tmp_path_factory, request):
     )
     times["build_course"] = time.perf_counter() - t0
     times["generate_assignment"] = run_nbgrader(course, "generate_assignment", "ops_scale")
+    # Per-student variants on, with the self-check's sample class: its roster and secret.
+    shutil.copy2(SAMPLE_ROSTER, course / ROSTER_FILE)
+    install_course_variants(
+        read_course_secret(SAMPLE_SECRET),
+        load_roster(SAMPLE_ROSTER),
+        graders=[course],
+        codes_file=course.parent / "variant-codes.csv",
+    )
     release = nbformat.read(course / "release" / "ops_scale" / "ops_scale.ipynb", as_version=4)
-    samples = sample_submissions()
+    samples = [
+        s for s in sample_submissions() if not s.variants or s.name in NBGRADER_VARIANT_SAMPLES
+    ]
     for sample in samples:
-        submit(course, sample.name, submission_from_otter(sample.notebook, release))
+        submit(course, STUDENT_ID[sample.name], submission_from_otter(sample.notebook, release))
     partial = next(s for s in samples if s.name == "partial")
     submit(course, "tamperer", _tamper(submission_from_otter(partial.notebook, release), course))
     submit(course, "untouched", release)
@@ -667,8 +690,8 @@ def cycle(built, autograder_tests, tmp_path_factory, request):
         }
         for g in request.getfixturevalue("graded_samples")
     }
-    assert set(gradescope) == {s.name for s in samples}
-    students = [s.name for s in samples] + ["tamperer", "untouched"]
+    assert set(gradescope) >= {s.name for s in samples}
+    students = [STUDENT_ID[s.name] for s in samples] + ["tamperer", "untouched"]
     print("\nnbgrader cycle step times: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
     return {
         "course": course,
@@ -693,13 +716,14 @@ def test_each_question_scores_as_the_gradescope_autograder(cycle, rubric_points)
     with (SAMPLE_SUBMISSIONS / "partial.toml").open("rb") as f:
         partial_expected = tomllib.load(f)["expected"]  # derived by hand, question by question
     for sample in cycle["samples"]:
-        ours, theirs = cycle["nbgrader"][sample.name], cycle["gradescope"][sample.name]
+        ours = cycle["nbgrader"][STUDENT_ID[sample.name]]
+        theirs = cycle["gradescope"][sample.name]
         for q in auto:
             assert ours[q] == pytest.approx(theirs[q], abs=1e-9), (sample.name, q)
             expected = (
                 rubric_points[q][0]
                 if sample.full_marks
-                else (partial_expected.get(q, 0.0) if sample.name == "partial" else 0.0)
+                else (partial_expected if sample.name == "partial" else sample.expected).get(q, 0.0)
             )
             assert ours[q] == pytest.approx(expected, abs=1e-9), (sample.name, q)
 

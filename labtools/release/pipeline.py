@@ -246,7 +246,16 @@ def build(
         from labtools.release.impostor_audit import check_report, run_audit
 
         t0 = time.perf_counter()
-        result.audit = run_audit(source, solution, student_dir / NOTEBOOK_NAME)
+        # With variants on, every track is audited on a student's variant too (the first
+        # roster student's code: the hidden tests behave the same for every code).
+        audited = (
+            (CourseVariants(secret).code_for(roster_people(checked_roster)[0].student),)
+            if secret is not None and checked_roster is not None
+            else ()
+        )
+        result.audit = run_audit(
+            source, solution, student_dir / NOTEBOOK_NAME, variant_codes=audited
+        )
         timings["impostor_audit"] = time.perf_counter() - t0
         check_report(result.audit)
     if pdf:
