@@ -40,4 +40,4 @@ SCORES = {
     "q5_ledger": 0.0,
 }
 CELL_PROBLEM = "raised SyntaxError"
-PHRASES = {"summary": ["raised NameError: name 'get_track' is not defined"]}
+PHRASES = {"summary": ["raised NameError: name 'student_track' is not defined"]}
