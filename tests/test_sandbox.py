@@ -125,6 +125,37 @@ def test_cells_keep_state_and_show_outputs(shared: SandboxedKernel) -> None:
     assert result.error_name is None
 
 
+#: A figure that counts its renderings (in a file: the kernel's globals are the student's).
+RENDER_COUNTER = """
+class Figure:
+    def _repr_png_(self):
+        with open("renders.txt", "a") as f:
+            f.write("png\\n")
+        return b"\\x89PNG\\r\\n\\x1a\\n"
+
+    def __repr__(self):
+        return "<a figure>"
+
+Figure()
+"""
+
+
+@ROOT_ONLY
+@pytest.mark.parametrize("images", [True, False])
+def test_displays_render_images_only_when_asked(kernel_python: Path, job: Path, images) -> None:
+    limits = dataclasses.replace(FAST, display_images=images)
+    with SandboxedKernel(job, limits=limits, kernel_python=kernel_python) as kernel:
+        result = run_ok(kernel, RENDER_COUNTER)
+        assert result.outputs == ("<a figure>",)  # the text repr either way
+        renders = run_ok(kernel, "import os\nos.path.exists('renders.txt')").outputs
+    assert renders == (str(images),)
+
+
+def test_display_images_must_be_a_bool() -> None:
+    with pytest.raises(ValueError, match="display_images must be True or False"):
+        SandboxLimits(display_images="no")
+
+
 @ROOT_ONLY
 def test_exception_is_reported_by_name_and_message(shared: SandboxedKernel) -> None:
     result = shared.run_cell("raise ValueError('bad input 7')")

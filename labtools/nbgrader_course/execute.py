@@ -397,6 +397,7 @@ class SandboxedExecute(NbGraderPreprocessor):
             GRADING_LIMITS,
             cell_timeout_s=float(self.timeout),
             total_timeout_s=float(self.total_timeout),
+            display_images=True,  # the feedback shows the student's figures
         )
         start = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="ops-nbgrader-") as tmp:

@@ -5,7 +5,7 @@ The grader sends this file's source as a silent cell, followed by
 security boundary: the student's code runs in the same interpreter and may replace any of it.
 Everything it sends back is re-checked on the trusted side (sizes, types, JSON parsing).
 
-It installs two things:
+It installs two things (and, where the grader reads no images, turns off their rendering):
 
 * a cap on what ``sys.stdout`` and ``sys.stderr`` send per execution, so a notebook that
   prints 50 MB is cut at the limit with a marker instead of filling the message channel;
@@ -46,6 +46,13 @@ def _ops_sandbox_install(config_json: str) -> None:
         state["cut"] = False
 
     shell.events.register("pre_execute", reset)
+
+    if not config.get("display_images", True):
+        # Nobody reads the images: figures keep their text repr and are never rendered.
+        for image in ("image/png", "image/jpeg", "image/svg+xml", "application/pdf"):
+            formatter = shell.display_formatter.formatters.get(image)
+            if formatter is not None:
+                formatter.enabled = False
 
     marker = f"\n[output truncated by the sandbox after {output_cap} characters]\n"
 

@@ -32,7 +32,7 @@ def kernel_side_installer(limits: SandboxLimits) -> str:
     Parameters
     ----------
     limits : SandboxLimits
-        Output cap per cell and result cap per call.
+        Output cap per cell, result cap per call, and whether displays render images.
 
     Returns
     -------
@@ -44,6 +44,7 @@ def kernel_side_installer(limits: SandboxLimits) -> str:
             "max_output_chars": limits.max_output_bytes,
             "max_result_bytes": limits.max_result_bytes,
             "mime": RESULT_MIME,
+            "display_images": limits.display_images,
         }
     )
     return (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from .errors import check_int, check_real
+from .errors import SandboxInputError, check_int, check_real
 
 __all__ = ["GiB", "KiB", "MiB", "SandboxLimits"]
 
@@ -51,6 +51,10 @@ class SandboxLimits:
         Time a kernel gets to answer its first request.
     tmp_bytes : int in [1 MiB, inf)
         Size of the private ``/tmp`` and ``/dev/shm`` (tmpfs, with a mount namespace).
+    display_images : bool, default True
+        Whether the kernel renders images for displays (PNG, JPEG, SVG, PDF: matplotlib
+        figures, objects with ``_repr_png_``). A grader that never shows the outputs turns
+        it off: rendering a figure takes CPU and nobody reads it. Text reprs stay.
 
     Raises
     ------
@@ -74,6 +78,7 @@ class SandboxLimits:
     interrupt_grace_s: float = 3.0
     startup_timeout_s: float = 30.0
     tmp_bytes: int = 256 * MiB
+    display_images: bool = True
 
     def __post_init__(self) -> None:
         floors = {
@@ -87,6 +92,10 @@ class SandboxLimits:
         }
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name == "display_images":
+                if not isinstance(value, bool):
+                    raise SandboxInputError(f"display_images must be True or False, got {value!r}")
+                continue
             if f.name.endswith("_s"):
                 checked: float | int = check_real(f.name, value, low=0.0, low_open=True)
             else:
