@@ -71,8 +71,10 @@ SHARED_GROUPS: dict[str, str] = {}
 #: Rough seconds of each group under a parallel run's load on 2 cores: the longest are handed
 #: out first, so that none starts last. Groups not named here are short.
 GROUP_SECONDS = {
-    "test_nbgrader_autograde": 190,
+    # The two share the autograded course (conftest's nbgrader_autograded): the cycle makes it
+    # first; the other module's regrade starts later, when it is there to copy.
     "test_nbgrader_course": 185,
+    "test_nbgrader_autograde": 30,
     "test_adversarial": 160,
     "test_nbgrader_exchange": 150,
     "test_browser": 110,
@@ -177,6 +179,21 @@ def graded_samples(built, tmp_path_factory: pytest.TempPathFactory, sources_key:
         return run_selfcheck(built.dist, build_result=built, jobs=2)
 
     return once_per_run(tmp_path_factory, f"selfcheck-{sources_key}", make)
+
+
+@pytest.fixture(scope="session")
+def nbgrader_autograded(
+    autograder_tests: Path, tmp_path_factory: pytest.TempPathFactory, sources_key: str
+):
+    """The nbgrader course with every sample student autograded by plain ``nbgrader
+    autograde`` (:func:`nbgrader_cycle.autograde_samples`), once per run. Tests copy it
+    (:func:`nbgrader_cycle.copy_course`) before changing anything."""
+    from nbgrader_cycle import autograde_samples
+
+    def make(folder: Path) -> Any:
+        return autograde_samples(folder / "course", autograder_tests)
+
+    return once_per_run(tmp_path_factory, f"nbgrader-{sources_key}", make)
 
 
 # --------------------------------------------------------------------------- layout

@@ -1,11 +1,12 @@
 """Autograding a course N students at a time, importing Gradescope work, refusing what fails.
 
 Fast tests check the config, the log filter and the command's wiring. The slow module
-fixture builds a course from a fresh build and submits the self-check's samples (converted
-with ``submission_from_otter``); the slow tests then grade them serially with plain
-``nbgrader autograde`` and with ``ops-lab nbgrader-autograde --jobs 2`` (same scores, both
-wall times printed), import a Gradescope export of edited notebooks and grade it, and place
-a Gradescope notebook as it is.
+fixture copies the course in which the self-check's samples (converted with
+``submission_from_otter``) were graded serially by plain ``nbgrader autograde`` (conftest's
+``nbgrader_autograded``, shared with the instructor's cycle); the slow tests then grade them
+again with ``ops-lab nbgrader-autograde --jobs 2`` (same scores, both wall times printed),
+import a Gradescope export of edited notebooks and grade it, and place a Gradescope
+notebook as it is.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbgrader.converters import Autograde
+from nbgrader_cycle import copy_course
 from nbgrader_variants import gradescope_export, with_added_cells, with_deleted_and_moved_cells
 from traitlets.config.loader import PyFileConfigLoader
 from traitlets.utils.importstring import import_item
@@ -101,40 +103,41 @@ def _tree_hashes(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def course(built, autograder_tests, tmp_path_factory):
-    """A course with the self-check's samples submitted, after ``generate_assignment``."""
-    from labtools.nbgrader_course.course import run_nbgrader, submission_from_otter, submit
-    from labtools.release.nbgrader_course import build_course
+def course(nbgrader_autograded, tmp_path_factory):
+    """A copy of the course every sample student was submitted to and autograded in, one by
+    one, by plain ``nbgrader autograde`` (conftest's ``nbgrader_autograded``), with this
+    module's cell timeout; ``samples`` are those submitted under their own names."""
     from labtools.selfcheck.samples import sample_submissions
 
-    course = tmp_path_factory.mktemp("nbgrader-autograde") / "course"
-    build_course(
-        course, otter_tests=autograder_tests, settings=CourseSettings(cell_timeout_s=CELL_TIMEOUT_S)
-    )
-    run_nbgrader(course, "generate_assignment", "ops_scale")
-    release = nbformat.read(course / "release" / "ops_scale" / NOTEBOOK_NAME, as_version=4)
-    # The course has no variants: the per-student variant samples are the cycle's to grade.
-    samples = {s.name: s for s in sample_submissions() if not s.variants}
-    for sample in samples.values():
-        submit(course, sample.name, submission_from_otter(sample.notebook, release))
-    return {"dir": course, "release": release, "samples": samples}
+    folder = copy_course(nbgrader_autograded, tmp_path_factory.mktemp("nbgrader-autograde") / "c")
+    write_config(folder, CourseSettings(cell_timeout_s=CELL_TIMEOUT_S))
+    release = nbformat.read(folder / "release" / "ops_scale" / NOTEBOOK_NAME, as_version=4)
+    submitted = nbgrader_autograded["samples"]
+    samples = {s.name: s for s in sample_submissions() if submitted.get(s.name) == s.name}
+    return {
+        "dir": folder,
+        "release": release,
+        "samples": samples,
+        "serial_s": nbgrader_autograded["times"]["autograde"],
+    }
 
 
 @pytest.fixture(scope="module")
 def serial_and_parallel(course):
-    """The samples graded by plain ``nbgrader autograde``, then again with ``--jobs 2``."""
-    from labtools.nbgrader_course.course import question_scores, run_nbgrader
+    """The samples as plain ``nbgrader autograde`` graded them, then again with ``--jobs 2``."""
+    from labtools.nbgrader_course.course import question_scores
 
     names = sorted(course["samples"])
-    serial_s = run_nbgrader(course["dir"], "autograde", "ops_scale")
+    serial_s = course["serial_s"]  # every student of the course, not only these
     serial = {name: question_scores(course["dir"], name) for name in names}
     start = time.perf_counter()
     run = autograde_course(course["dir"], jobs=2, students=names, force=True)
     parallel_s = time.perf_counter() - start
     parallel = {name: question_scores(course["dir"], name) for name in names}
     print(
-        f"\nautograde of {len(names)} samples: serial (nbgrader autograde) {serial_s:.1f} s, "
-        f"ops-lab nbgrader-autograde --jobs 2 {parallel_s:.1f} s\n{run.describe()}"
+        f"\nautograde: serial (nbgrader autograde, every student of the course) {serial_s:.1f} s; "
+        f"{len(names)} of them again with ops-lab nbgrader-autograde --jobs 2 {parallel_s:.1f} s"
+        f"\n{run.describe()}"
     )
     return {"serial": serial, "parallel": parallel, "run": run}
 

@@ -13,14 +13,11 @@ from __future__ import annotations
 import ast
 import copy
 import csv
-import hashlib
 import html
 import json
 import math
 import os
 import re
-import shutil
-import time
 from pathlib import Path
 
 import nbformat
@@ -28,13 +25,20 @@ import pytest
 from nbgrader.converters import Autograde, GenerateFeedback
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import ClearHiddenTests, Execute
+from nbgrader_cycle import (
+    ATTACKS,
+    CYCLE_CELL_TIMEOUT_S,
+    HOSTILE_MARKDOWN,
+    LIVE_PAYLOADS,
+    copy_course,
+    sha,
+    student_id,
+)
 from traitlets.config.loader import PyFileConfigLoader
 from traitlets.utils.importstring import import_item
 
 from labtools._toml import tomllib
 from labtools.grading.grading_kernel import GRADING_LIMITS
-from labtools.grading.roster import ROSTER_FILE, load_roster
-from labtools.grading.variant_codes import read_course_secret
 from labtools.nbgrader_course.cells import (
     CODE_STUB,
     CaseSpec,
@@ -61,11 +65,10 @@ from labtools.nbgrader_course.generate import (
     released_view,
 )
 from labtools.paths import MASTER_SOURCE, RUBRIC, SAMPLE_SUBMISSIONS
-from labtools.release.course_variants import install_course_variants
 from labtools.release.master import load_master
 from labtools.release.release_scan import hidden_test_lines, scan_release, secret_lines
 from labtools.rubric import Rubric, load_rubric
-from labtools.selfcheck.samples import SAMPLE_ROSTER, SAMPLE_SECRET, sample_submissions
+from labtools.selfcheck.samples import sample_submissions
 
 # The graded functions students write, named in the master's prompts (1a..3b).
 GRADED_FUNCTIONS = (
@@ -546,135 +549,24 @@ def test_otter_samples_map_into_the_release_by_position(generated):
 
 # ------------------------------------------------------------------ the whole cycle (slow)
 
-ATTACKS = {
-    # what a hostile submission tries -> the errors that show it could not
-    "read_source": ("open({source!r}).read()", {"FileNotFoundError", "PermissionError"}),
-    "list_course": ("import os\nos.listdir({course!r})", {"FileNotFoundError", "PermissionError"}),
-    "write_db": (
-        "import sqlite3\ncon = sqlite3.connect({db!r})\n"
-        "con.execute('UPDATE grade SET manual_score = 99')\ncon.commit()",
-        {"OperationalError"},
-    ),
-    "reference": ("import opsmodel.toil", {"ModuleNotFoundError", "ImportError"}),
-    "endless_loop": ("while True:\n    pass", {"Timeout"}),
-}
-#: Per-cell timeout of the cycle's course: short, so the endless loop costs little; the
-#: samples' slowest cell takes about half a second on an idle machine, a tenth of it, so
-#: their scores do not depend on it, even on a loaded machine.
-CYCLE_CELL_TIMEOUT_S = 5
-
-
-#: Markdown with every way a written answer could run or load something in a browser.
-HOSTILE_MARKDOWN = """Heterogeneity hurts: **O(N^2)** pairs.
-
-<script>document.title = 'PWNED-script'</script>
-<img src="https://evil.example/x.png" onerror="document.title = 'PWNED-img'">
-<a href="javascript:document.title = 'PWNED-js'">click me</a>
-<a href="data:text/html,<script>alert('PWNED-data')</script>">data link</a>
-[markdown link](javascript:alert('PWNED-md'))
-<svg onload="alert('PWNED-svg')"><circle r="5"/></svg>
-<iframe src="https://evil.example/"></iframe>
-<p style="background:url(https://evil.example/track.png)" onmouseover="alert('PWNED-hover')">
-styled</p>
-"""
-
-#: What must not survive into a feedback page, in any form a browser would act on.
-LIVE_PAYLOADS = (
-    "<script>document.title",
-    "onerror=",
-    "onload=",
-    "onmouseover=",
-    'href="javascript:',
-    'href="data:',
-    "<svg",
-    "<iframe",
-    "evil.example",
-)
-
-
-def _tamper(nb: nbformat.NotebookNode, course: Path) -> nbformat.NotebookNode:
-    """A hostile copy: attack cells, a deleted, an emptied and a re-pointed test cell."""
-    nb = copy.deepcopy(nb)
-    paths = {
-        "source": str(course / "source" / "ops_scale" / "ops_scale.ipynb"),
-        "course": str(course),
-        "db": str(course / "gradebook.db"),
-    }
-    at = next(i for i, c in enumerate(nb.cells) if _meta(c).get("grade_id") == "answer_track")
-    for name, (code, _) in reversed(ATTACKS.items()):
-        nb.cells.insert(
-            at + 1, nbformat.v4.new_code_cell(f"# attack: {name}\n" + code.format(**paths))
-        )
-    nb.cells = [
-        c
-        for c in nb.cells
-        if c.metadata.get("nbgrader", {}).get("grade_id") != "q2a_zero_failure_case4"
-    ]
-    by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
-    by_id["q2b_shadow_hours_case2"].source = "pass"
-    by_id["q3a_psi_case1"].metadata["nbgrader"]["points"] = 100
-    # A written answer that would run script in whoever opens the feedback page.
-    written = next(c for c in nb.cells if c.cell_type == "markdown" and _meta(c).get("solution"))
-    written.source = HOSTILE_MARKDOWN
-    return nb
-
 
 def _page_text(page: Path) -> str:
     """An HTML page's text, whitespace folded (highlighting splits code into many spans)."""
     return " ".join(html.unescape(re.sub(r"<[^>]+>", "", page.read_text())).split())
 
 
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-#: The variant samples graded by nbgrader too (one student's own variant, and a classmate's
-#: notebook), under their roster ids; the other samples are graded under their names (not on
-#: the roster: their notebook's own TRACK, no variant).
-NBGRADER_VARIANT_SAMPLES = ("variant-edge_guardian", "copied-variant")
-STUDENT_ID = {
-    s.name: s.metadata["users"][0]["sid"] if s.variants else s.name for s in sample_submissions()
-}
-
-
 @pytest.fixture(scope="module")
-def cycle(built, autograder_tests, tmp_path_factory, request):
-    """The instructor's whole cycle on a fresh build, with step times, and the Gradescope
-    autograder's scores of the same samples (the self-check's: conftest's graded_samples)."""
+def cycle(built, nbgrader_autograded, tmp_path_factory, request):
+    """The instructor's whole cycle on a copy of the autograded course (conftest's
+    ``nbgrader_autograded``: plain ``nbgrader autograde`` of every sample student), with step
+    times, and the Gradescope autograder's scores of the same samples (the self-check's:
+    conftest's ``graded_samples``)."""
     from nbgrader.api import Gradebook
 
-    from labtools.nbgrader_course.course import question_scores, run_nbgrader, submit
-    from labtools.release.nbgrader_course import build_course
+    from labtools.nbgrader_course.course import question_scores, run_nbgrader
 
-    course = tmp_path_factory.mktemp("nbgrader") / "course"
-    times: dict[str, float] = {}
-    t0 = time.perf_counter()
-    build_course(
-        course,
-        otter_tests=autograder_tests,
-        settings=CourseSettings(cell_timeout_s=CYCLE_CELL_TIMEOUT_S),
-    )
-    times["build_course"] = time.perf_counter() - t0
-    times["generate_assignment"] = run_nbgrader(course, "generate_assignment", "ops_scale")
-    # Per-student variants on, with the self-check's sample class: its roster and secret.
-    shutil.copy2(SAMPLE_ROSTER, course / ROSTER_FILE)
-    install_course_variants(
-        read_course_secret(SAMPLE_SECRET),
-        load_roster(SAMPLE_ROSTER),
-        graders=[course],
-        codes_file=course.parent / "variant-codes.csv",
-    )
-    release = nbformat.read(course / "release" / "ops_scale" / "ops_scale.ipynb", as_version=4)
-    samples = [
-        s for s in sample_submissions() if not s.variants or s.name in NBGRADER_VARIANT_SAMPLES
-    ]
-    for sample in samples:
-        submit(course, STUDENT_ID[sample.name], submission_from_otter(sample.notebook, release))
-    partial = next(s for s in samples if s.name == "partial")
-    submit(course, "tamperer", _tamper(submission_from_otter(partial.notebook, release), course))
-    submit(course, "untouched", release)
-    source_hash = _sha(course / "source" / "ops_scale" / "ops_scale.ipynb")
-    times["autograde"] = run_nbgrader(course, "autograde", "ops_scale")
+    course = copy_course(nbgrader_autograded, tmp_path_factory.mktemp("nbgrader") / "course")
+    times = dict(nbgrader_autograded["times"])
     db_url = f"sqlite:///{course / 'gradebook.db'}"
     with Gradebook(db_url, COURSE_ID) as gb:  # a TA's manual score
         grade = gb.find_grade("r1_heterogeneity", "ops_scale", "ops_scale", "partial")
@@ -682,6 +574,7 @@ def cycle(built, autograder_tests, tmp_path_factory, request):
         gb.db.commit()
     times["generate_feedback"] = run_nbgrader(course, "generate_feedback", "ops_scale")
     times["export"] = run_nbgrader(course, "export")
+    samples = [s for s in sample_submissions() if s.name in nbgrader_autograded["samples"]]
     # Asked for last: another worker may be grading them meanwhile.
     questions = json.loads((built.autograder_source / "ops_lab.json").read_text())["questions"]
     gradescope = {
@@ -691,14 +584,13 @@ def cycle(built, autograder_tests, tmp_path_factory, request):
         for g in request.getfixturevalue("graded_samples")
     }
     assert set(gradescope) >= {s.name for s in samples}
-    students = [STUDENT_ID[s.name] for s in samples] + ["tamperer", "untouched"]
     print("\nnbgrader cycle step times: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
     return {
         "course": course,
         "samples": samples,
-        "nbgrader": {name: question_scores(course, name) for name in students},
+        "nbgrader": {s: question_scores(course, s) for s in nbgrader_autograded["students"]},
         "gradescope": gradescope,
-        "source_hash": source_hash,
+        "source_hash": nbgrader_autograded["source_hash"],
         "db_url": db_url,
         "times": times,
     }
@@ -716,7 +608,7 @@ def test_each_question_scores_as_the_gradescope_autograder(cycle, rubric_points)
     with (SAMPLE_SUBMISSIONS / "partial.toml").open("rb") as f:
         partial_expected = tomllib.load(f)["expected"]  # derived by hand, question by question
     for sample in cycle["samples"]:
-        ours = cycle["nbgrader"][STUDENT_ID[sample.name]]
+        ours = cycle["nbgrader"][student_id(sample)]
         theirs = cycle["gradescope"][sample.name]
         for q in auto:
             assert ours[q] == pytest.approx(theirs[q], abs=1e-9), (sample.name, q)
@@ -753,7 +645,7 @@ def test_a_hostile_submission_reaches_neither_source_nor_gradebook(cycle):
         assert enames & errors, (name, cell.outputs)
     loop = next(c for c in graded.cells if c.source.startswith("# attack: endless_loop\n"))
     assert f"within {CYCLE_CELL_TIMEOUT_S} s" in loop.outputs[-1]["evalue"]
-    assert _sha(course / "source" / "ops_scale" / "ops_scale.ipynb") == cycle["source_hash"]
+    assert sha(course / "source" / "ops_scale" / "ops_scale.ipynb") == cycle["source_hash"]
     from nbgrader.api import Gradebook
 
     with Gradebook(cycle["db_url"], COURSE_ID) as gb:
