@@ -58,9 +58,20 @@ sys.path.insert(0, str(REPO))
 
 import nbformat  # noqa: E402
 
+from labtools.grading.roster import ROSTER_FILE  # noqa: E402
+from labtools.grading.variant_codes import (  # noqa: E402
+    VARIANTS_FILE,
+    read_course_secret,
+    write_course_variants,
+)
 from labtools.paths import DIST, NOTEBOOK_NAME  # noqa: E402
 from labtools.selfcheck.run import _mismatches  # noqa: E402
-from labtools.selfcheck.samples import SampleSubmission, sample_submissions  # noqa: E402
+from labtools.selfcheck.samples import (  # noqa: E402
+    SAMPLE_ROSTER,
+    SAMPLE_SECRET,
+    SampleSubmission,
+    sample_submissions,
+)
 
 DEFAULT_CACHE = Path("/var/tmp/ops-bare-roots")
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -523,6 +534,8 @@ def disk_usage_mib(root: Path) -> float:
 
 
 def submission_metadata(sample: SampleSubmission, number: int) -> dict[str, Any]:
+    if sample.metadata is not None:  # a roster student of the sample class
+        return {**sample.metadata, "id": 1000 + number}
     return {
         "id": 1000 + number,
         "created_at": datetime.now(timezone.utc).isoformat(),
@@ -569,6 +582,15 @@ def grade_samples(
         for folder in ("submission", "results"):
             shutil.rmtree(autograder / folder, ignore_errors=True)
         (autograder / "submission").mkdir()
+        # Per-student variants on for the variant samples, as `ops-lab build --variants
+        # per-student` would have shipped them with the sample class's roster and secret.
+        source = autograder / "source"
+        if sample.variants:
+            shutil.copy2(SAMPLE_ROSTER, source / ROSTER_FILE)
+            write_course_variants(source, read_course_secret(SAMPLE_SECRET))
+        else:
+            for name in (ROSTER_FILE, VARIANTS_FILE):
+                (source / name).unlink(missing_ok=True)
         nbformat.write(sample.notebook, autograder / "submission" / NOTEBOOK_NAME)
         (autograder / "submission_metadata.json").write_text(
             json.dumps(submission_metadata(sample, number))
