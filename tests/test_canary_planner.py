@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 import pytest
+from canary_search import bisect_at_cap
 
 from labtools.grading.reference_checks import check_canary_plan, reference_canary_outcome
 from opsmodel.canary_planner import (
@@ -193,26 +194,11 @@ def test_the_window_of_shadow_durations_at_the_cap(track: Track) -> None:
         assert _reference(track, cap, StagedRollout(start_hours=start)).feasible == ok
 
 
-def _bisect_session(planner: CanaryPlanner) -> None:
-    """The 2c solution: at the cap, halve the interval of shadow durations."""
-    t = planner.track
-    low, high = 0.0, t.release_cycle_hours
-    while not planner.attempts[-1].feasible and len(planner.attempts) < MAX_ITERATIONS:
-        start = (low + high) / 2
-        a = planner.try_plan(
-            shadow_fraction=t.max_shadow_fraction, staged=StagedRollout(start_hours=start)
-        )
-        if a.expected_live_failures > t.live_failure_budget:
-            low = start  # too risky: more shadow first
-        elif a.hours > t.release_cycle_hours:
-            high = start  # too slow: go live sooner
-
-
 @pytest.mark.parametrize("track", ALL, ids=lambda t: t.key)
 def test_a_feasible_plan_within_ten_tries_needs_at_least_two(track: Track, capsys) -> None:
     planner = _planner(track)
     planner.try_plan(shadow_fraction=track.shadow_fraction)  # the notebook's first try
-    _bisect_session(planner)
+    bisect_at_cap(planner)
     plan = planner.final_plan()
     assert plan["feasible"] and 2 <= plan["iteration"] <= MAX_ITERATIONS
     assert plan["staged"]["start_hours"] > 0
@@ -230,7 +216,7 @@ def test_tries_the_bisection_takes_per_track(track: Track) -> None:
     # first, Cloud Titan's and Mobile Nomad's at the second, Edge Guardian's at the fourth.
     planner = _planner(track)
     planner.try_plan(shadow_fraction=track.shadow_fraction)
-    _bisect_session(planner)
+    bisect_at_cap(planner)
     tries = {"cloud_titan": 3, "edge_guardian": 5, "mobile_nomad": 3, "tiny_pioneer": 2}
     assert len(planner.attempts) == tries[track.key]
 

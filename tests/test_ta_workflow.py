@@ -747,12 +747,14 @@ def test_an_old_sheet_naming_students_still_imports_checked_against_the_key(fold
     assert summary.combined.read_text() == new.combined.read_text()
 
 
-def test_bad_columns_and_repeated_labels_are_refused(folder_batch, tmp_path):
-    packet = folder_batch["root"] / "packet"
-    first, header, *rows = (packet / "scores.csv").read_text().splitlines()
+def _bad_columns_and_label(sheet: Path, label_at: int, packet: Path, tmp_path: Path) -> list[str]:
+    """``sheet`` with a renamed and an extra column and its first row's label (column
+    ``label_at``) set to the last student's; the problems reading it raises, which must
+    name both columns and the missing one."""
+    first, header, *rows = sheet.read_text().splitlines()
     header = header.replace("r2.cost", "r2.price") + ",notes"
     swapped = rows[0].split(",")
-    swapped[0] = "S-07"  # the first row labelled as the last student
+    swapped[label_at] = "S-07"
     text = "\n".join([first, header, ",".join(swapped) + ",", *(r + "," for r in rows[1:])])
     (tmp_path / "scores.csv").write_text(text + "\n")
     with pytest.raises(ValueError, match="sheet") as caught:
@@ -761,24 +763,21 @@ def test_bad_columns_and_repeated_labels_are_refused(folder_batch, tmp_path):
     assert any("line 2: unknown column 'r2.price'" in m for m in messages)
     assert any("line 2: unknown column 'notes'" in m for m in messages)
     assert any("line 2: missing columns: r2.cost" in m for m in messages)
+    return messages
+
+
+def test_bad_columns_and_repeated_labels_are_refused(folder_batch, tmp_path):
+    packet = folder_batch["root"] / "packet"
+    # The first row labelled as the last student.
+    messages = _bad_columns_and_label(packet / "scores.csv", 0, packet, tmp_path)
     assert any(m == "line 9: S-07: student appears again (first on line 3)" for m in messages)
 
 
 def test_an_old_sheet_with_bad_columns_and_mixed_up_labels_is_refused(folder_batch, tmp_path):
     packet = folder_batch["root"] / "packet"
     old = _legacy_sheet(packet / "scores.csv", packet / "key.json", tmp_path / "old.csv")
-    first, header, *rows = old.read_text().splitlines()
-    header = header.replace("r2.cost", "r2.price") + ",notes"
-    swapped = rows[0].split(",")
-    swapped[1] = "S-07"  # the first student's row with the last student's label
-    text = "\n".join([first, header, ",".join(swapped) + ",", *(r + "," for r in rows[1:])])
-    (tmp_path / "scores.csv").write_text(text + "\n")
-    with pytest.raises(ValueError, match="sheet") as caught:
-        read_scores(tmp_path / "scores.csv", key=packet / "key.json")
-    messages = [str(p) for p in caught.value.problems]
-    assert any("line 2: unknown column 'r2.price'" in m for m in messages)
-    assert any("line 2: unknown column 'notes'" in m for m in messages)
-    assert any("line 2: missing columns: r2.cost" in m for m in messages)
+    # The first student's row with the last student's label.
+    messages = _bad_columns_and_label(old, 1, packet, tmp_path)
     assert any("line 3:" in m and "is not this student's label 'S-01'" in m for m in messages)
 
 

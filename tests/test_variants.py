@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import pytest
+from canary_search import bisect_at_cap
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,7 @@ from labtools.grading.reference_checks import (
 )
 from labtools.grading.variant_codes import variant_code
 from opsmodel import crises, ensemble, toil
-from opsmodel.canary_planner import MAX_ITERATIONS, CanaryPlanner, StagedRollout
+from opsmodel.canary_planner import MAX_ITERATIONS, CanaryPlanner
 from opsmodel.crisis_data import edge_over_budget_counts
 from opsmodel.sample_size import zero_failure_sample_size
 from opsmodel.shadow import shadow_hours
@@ -140,23 +141,14 @@ def test_part1_a_break_even_fleet_size_exists_on_the_same_side_of_the_fleet(
     assert (mine.n_models >= n_star) == (base.n_models >= base_star)
 
 
-def _search(t):  # the solution's 2c: bisect the shadow window at the capacity cap
+def _search(t):  # the solution's 2c, after the starting plan and shadow alone at the cap
     with contextlib.redirect_stdout(io.StringIO()):
         planner = CanaryPlanner(
             t, zero_failure_sample_size=zero_failure_sample_size, shadow_hours=shadow_hours
         )
         planner.try_plan(shadow_fraction=t.shadow_fraction)
         cap_alone = planner.try_plan(shadow_fraction=t.max_shadow_fraction)
-        low, high = 0.0, t.release_cycle_hours
-        while not planner.attempts[-1].feasible and len(planner.attempts) < MAX_ITERATIONS:
-            start = (low + high) / 2
-            attempt = planner.try_plan(
-                shadow_fraction=t.max_shadow_fraction, staged=StagedRollout(start_hours=start)
-            )
-            if attempt.expected_live_failures > t.live_failure_budget:
-                low = start
-            elif attempt.hours > t.release_cycle_hours:
-                high = start
+        bisect_at_cap(planner)
     return planner, cap_alone
 
 

@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +43,7 @@ from labtools.grading.test_runner import (
     QuestionOutcome,
     load_test_files,
 )
-from labtools.grading.track_binding import NOTEBOOK_NAMES, Binding, TrackBinding
+from labtools.grading.track_binding import NOTEBOOK_NAMES, TrackBinding
 from labtools.grading.variant_codes import VARIANTS_FILE, CourseVariants, load_course_variants
 
 __all__ = ["GradingConfig", "GradeReport", "grade_submission", "load_grading_config"]
@@ -198,11 +198,6 @@ def _run_notebook_and_tests(
             protections = getattr(kernel, "protections", None)
             report.protections = protections.summary() if protections is not None else "unknown"
             out_of_time = False
-            bound: list[Binding] = []
-
-            def bind(notebook: Mapping[str, Any]) -> Mapping[str, Any]:
-                bound.append(binding.bind(notebook))
-                return bound[-1].fixed
 
             def record(cell: PlannedCell, result: Any) -> None:
                 nonlocal out_of_time
@@ -224,14 +219,13 @@ def _run_notebook_and_tests(
                 kernel,
                 deadline=time.monotonic() + config.total_timeout_s,
                 on_cell=record,
-                fixed=bind,
+                fixed=binding.fixed_names,
                 observe=NOTEBOOK_NAMES,
                 call_budget_s=config.question_call_budget_s,
             )
             report.notes += run.notes
             report.questions = run.questions
-            if bound:
-                report.problems[:0] = bound[-1].problems
+            report.problems[:0] = binding.bind(run.observed).problems
 
 
 def grade_submission(

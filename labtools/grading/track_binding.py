@@ -95,6 +95,11 @@ class TrackBinding:
             return Binding({}, problems)
         return Binding({"TRACK": track}, problems)
 
+    def fixed_names(self, notebook: Mapping[str, Any]) -> dict[str, Any]:
+        """What the tests get from the grader (:attr:`Binding.fixed` of :meth:`bind`): the
+        ``fixed`` callable of :func:`labtools.grading.grading_loop.run_and_grade`."""
+        return self.bind(notebook).fixed
+
     def _code(self, notebook: Mapping[str, Any], problems: list[str]) -> str | None:
         seen_code, seen_id = notebook.get("VARIANT_CODE"), notebook.get("STUDENT_ID")
         if self.student is not None and self.variants is not None:

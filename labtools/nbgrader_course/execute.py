@@ -34,7 +34,7 @@ import pwd
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -55,7 +55,7 @@ from labtools.grading.harness import GradingConfig
 from labtools.grading.notebook_format import is_grader_boilerplate, without_grader_calls
 from labtools.grading.roster import load_roster
 from labtools.grading.test_runner import KernelSession, QuestionOutcome
-from labtools.grading.track_binding import NOTEBOOK_NAMES, Binding, TrackBinding
+from labtools.grading.track_binding import NOTEBOOK_NAMES, TrackBinding
 from labtools.grading.variant_codes import load_course_variants
 from labtools.nbgrader_course.cells import (
     CaseSpec,
@@ -387,12 +387,6 @@ class SandboxedExecute(NbGraderPreprocessor):
             load_course_variants(Path(self.variants)) if self.variants else None,
             [info["student"]],
         )
-        bound: list[Binding] = []
-
-        def bind(notebook: Mapping[str, Any]) -> Mapping[str, Any]:
-            bound.append(binding.bind(notebook))
-            return bound[-1].fixed
-
         limits = replace(
             GRADING_LIMITS,
             cell_timeout_s=float(self.timeout),
@@ -419,11 +413,11 @@ class SandboxedExecute(NbGraderPreprocessor):
                     kernel,
                     deadline=time.monotonic() + self.total_timeout,
                     on_cell=self._cell_recorder(nb),
-                    fixed=bind,
+                    fixed=binding.fixed_names,
                     observe=NOTEBOOK_NAMES,
                 )
                 notes, outcomes = run.notes, run.questions
-        for problem in bound[-1].problems if bound else []:
+        for problem in binding.bind(run.observed).problems:
             self._note_track(nb, problem)
         for note in notes:
             self.log.info("%s: %s", info["student"], note)
