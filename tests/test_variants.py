@@ -1,13 +1,18 @@
 """Per-student variants: the codes, the numbers, and that every variant still teaches the lab.
 
-The property tests draw variant codes with hypothesis and check each teaching point of the
-mission plan on the variant's numbers with the reference model, the way the lab's solution
-reaches it (the canary plan is searched as the solution searches it).
+The property tests draw students (identities) with hypothesis, issue their codes as a course
+does, and check each teaching point of the mission plan on the variant's numbers with the
+reference model, the way the lab's solution reaches it (the canary plan is searched as the
+solution searches it). These checks are written here from the mission plan, apart from the
+vetting that issues codes (``labtools.grading.variant_vetting``), so that each checks the
+other.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import io
 import math
 
@@ -22,7 +27,9 @@ from labtools.grading.reference_checks import (
     reference_ensemble_verdicts,
     reference_sprt_lines,
 )
-from labtools.grading.variant_codes import variant_code
+from labtools.grading.variant_codes import read_course_secret, variant_code
+from labtools.grading.variant_vetting import keeps_teaching_points, missed_teaching_points
+from labtools.selfcheck.samples import SAMPLE_SECRET
 from opsmodel import crises, ensemble, toil
 from opsmodel.canary_planner import MAX_ITERATIONS, CanaryPlanner
 from opsmodel.crisis_data import edge_over_budget_counts
@@ -46,7 +53,10 @@ from opsmodel.variants import (
 
 SECRET = b"a course secret of at least sixteen bytes"
 
-codes = st.binary(min_size=10, max_size=10).map(variant_code_from_bytes)
+# Any code a student might type, and the codes a course hands out (vetted at issue).
+any_codes = st.binary(min_size=10, max_size=10).map(variant_code_from_bytes)
+identities = st.text(min_size=1, max_size=12).filter(str.strip)
+codes = identities.map(lambda student: variant_code(SECRET, student))
 tracks = st.sampled_from(TRACK_KEYS)
 # Each example runs the reference model a few times: fewer examples than hypothesis's 100,
 # no deadline (the machine is shared), and each property on every track.
@@ -108,7 +118,7 @@ def test_no_code_is_the_track_itself_and_a_code_always_gives_the_same_numbers() 
     assert student_track("edge_guardian", code) == student_track("Edge Guardian", code.lower())
 
 
-@given(track=tracks, code=codes)
+@given(track=tracks, code=any_codes)
 @PROPERTY
 def test_a_variant_keeps_the_story_and_the_safety_leads_rules(track: str, code: str) -> None:
     base, mine = TRACKS[track], student_track(track, code)
@@ -215,6 +225,62 @@ def test_the_crisis_has_one_clear_answer(track: str, code: str) -> None:
         assert isinstance(crisis, TinyPioneerCrisis)
         stale = {c for c, v in crisis.pins if v != crisis.serving_version}
         assert "wake_word" in stale and set(answer) == stale
+
+
+# ----------------------------------------------------- only vetted codes are handed out
+
+
+def _fleet_side(t) -> bool:  # whether the platform pays at the fleet's size
+    return t.n_models >= toil.break_even_models(t.heterogeneity, t.toil_params)
+
+
+def test_a_draw_can_miss_a_teaching_point_and_the_vetting_names_it() -> None:
+    # Found by hypothesis on CI: Mobile Nomad's fleet of 21 drawn below its break-even size
+    # of 22, where the track's fleet of 24 is past its 20: the story's platform pays.
+    fleet = student_track("mobile_nomad", "02Q1-0FCP-PK1C-NV9Y")
+    assert (fleet.n_models, toil.break_even_models(fleet.heterogeneity, fleet.toil_params)) == (
+        21,
+        22,
+    )
+    assert _fleet_side(TRACKS["mobile_nomad"]) and not _fleet_side(fleet)
+    assert missed_teaching_points(fleet) == ("break_even",)
+    # Found by a sweep: hw4 overruns at 0.29%, well under the 1% of the p99, yet its 2,000
+    # shadow requests sampled too many slow ones to promote, so it rolls back with hw2.
+    jitter = student_track("edge_guardian", "S1KE-8Z2S-19V4-DF48")
+    crisis = jitter.crisis
+    rates = dict(zip(crisis.hardware_versions, crisis.over_budget_rate_per_version, strict=True))
+    assert rates["hw4"] < 0.01 and crises.crisis_answer(jitter)["decisions"]["hw4"] == "rollback"
+    assert missed_teaching_points(jitter) == ("crisis",)
+    assert not keeps_teaching_points("02Q1-0FCP-PK1C-NV9Y")
+    for key in TRACK_KEYS:
+        assert missed_teaching_points(TRACKS[key]) == ()
+
+
+def test_a_student_whose_first_draw_misses_a_point_gets_the_next_that_keeps_them_all() -> None:
+    # s1018's first draw (the plain HMAC of its identity) puts Mobile Nomad's fleet below
+    # its break-even size; the code handed out is a later draw that keeps every point.
+    first = variant_code_from_bytes(
+        hmac.new(SECRET, b"ops_scale variant code|s1018", hashlib.sha256).digest()
+    )
+    assert first == "Y5K6-VP7J-29FF-V0Q3"
+    assert not _fleet_side(student_track("mobile_nomad", first))
+    issued = variant_code(SECRET, "s1018")
+    assert issued != first and variant_code(SECRET, " S1018") == issued
+    assert _fleet_side(student_track("mobile_nomad", issued))
+    assert keeps_teaching_points(issued)
+
+
+def test_codes_a_course_already_handed_out_stay_the_same() -> None:
+    # The sample class's codes as the first build with variants issued them (their first
+    # draws kept every point): vetting changes no code that was fine.
+    secret = read_course_secret(SAMPLE_SECRET)
+    assert [variant_code(secret, f"s100{i}") for i in range(1, 6)] == [
+        "E7PN-ZRTR-X81Q-D731",
+        "X6W1-SK58-YFPA-QGKJ",
+        "J2DV-E9SK-YKD7-43JH",
+        "D8QP-75K5-W9P3-MKMX",
+        "5GAP-PBK7-PHY6-E1E8",
+    ]
 
 
 # ------------------------------------------------------------- copied answers fail
