@@ -13,8 +13,6 @@ Options: ``--codes N`` (default 3000), ``--students N`` (default 500), ``--seed 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import sys
 import time
 from collections import Counter
@@ -24,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from labtools.grading.variant_codes import variant_code  # noqa: E402
+from labtools.grading.variant_codes import code_draw, variant_code  # noqa: E402
 from labtools.grading.variant_vetting import TEACHING_POINTS, missed_teaching_points  # noqa: E402
 from opsmodel.tracks import TRACK_KEYS  # noqa: E402
 from opsmodel.variants import student_track, variant_code_from_bytes  # noqa: E402
@@ -38,12 +36,6 @@ def _misses(codes: list[str]) -> tuple[Counter, int]:
         misses.update((key, name) for key, names in missed.items() for name in names)
         any_track += any(missed.values())
     return misses, any_track
-
-
-def _first_draw(secret: bytes, student: str) -> str:
-    # The identity's plain HMAC, as docs/variants.md states the first draw.
-    message = f"ops_scale variant code|{student}".encode()
-    return variant_code_from_bytes(hmac.new(secret, message, hashlib.sha256).digest())
 
 
 def main() -> None:
@@ -69,9 +61,7 @@ def main() -> None:
     started = time.perf_counter()
     issued = [variant_code(secret, s) for s in students]
     seconds = time.perf_counter() - started
-    kept_first = sum(
-        code == _first_draw(secret, s) for s, code in zip(students, issued, strict=True)
-    )
+    kept_first = sum(code == code_draw(secret, s) for s, code in zip(students, issued, strict=True))
     _, still_missing = _misses(issued)
     each_ms = 1000 * seconds / args.students
     later = args.students - kept_first

@@ -349,17 +349,22 @@ def _same_report(answer: Any, expected: Mapping[str, Any]) -> bool:
 _ROWS = 1000
 
 
+def _track_ensemble(t: Any, version: str) -> ensemble.EnsembleRun:
+    """The track's ensemble (its seed and models) with ``version`` upstream, not retrained."""
+    return ensemble.run_ensemble(
+        version,
+        False,
+        seed=t.ensemble_seed,
+        upstream_name=t.upstream_model,
+        downstream_name=t.downstream_model,
+    )
+
+
 def check_skew_on_ensemble(skew_check: Callable, track_name: str) -> bool:
     """The ensemble's unchanged, rotated (v2) and sign-flipped upstream features."""
     t = get_track(track_name)
     for version in ensemble.UPSTREAM_VERSIONS:
-        run = ensemble.run_ensemble(
-            version,
-            False,
-            seed=t.ensemble_seed,
-            upstream_name=t.upstream_model,
-            downstream_name=t.downstream_model,
-        )
+        run = _track_ensemble(t, version)
         args = (
             run.train_features[:_ROWS],
             run.serving_features[:_ROWS],
@@ -393,13 +398,7 @@ def reference_ensemble_verdicts(track_name: str) -> dict[str, dict[str, Any]]:
     t = get_track(track_name)
     verdicts = {}
     for version in ("v2", "v1-signflip"):
-        run = ensemble.run_ensemble(
-            version,
-            False,
-            seed=t.ensemble_seed,
-            upstream_name=t.upstream_model,
-            downstream_name=t.downstream_model,
-        )
+        run = _track_ensemble(t, version)
         report = skew.skew_check(
             run.train_features, run.serving_features, run.train_contract, run.serving_contract
         )

@@ -35,6 +35,7 @@ __all__ = [
     "MIN_SECRET_BYTES",
     "VARIANTS_FILE",
     "CourseVariants",
+    "code_draw",
     "load_course_variants",
     "new_course_secret",
     "read_course_secret",
@@ -97,17 +98,34 @@ def variant_code(secret: bytes, student: str) -> str:
     return _first_vetted_code(secret, _identity_key(student))
 
 
+def code_draw(secret: bytes, identity: str, attempt: int = 0) -> str:
+    """One of an identity's draws of a code, vetted or not (:func:`variant_code` picks one).
+
+    Parameters
+    ----------
+    secret : bytes
+        The course secret.
+    identity : str
+        The student's identity, as the roster matches it (stripped and casefolded).
+    attempt : int, default 0
+        Which draw: 0 is the identity's plain HMAC, later ones are salted with the number.
+
+    Returns
+    -------
+    str
+        A code as :func:`opsmodel.variants.variant_code_from_bytes` writes it.
+    """
+    message = f"{_PURPOSE}|{identity}" + (f"|{attempt}" if attempt else "")
+    return variant_code_from_bytes(hmac.new(secret, message.encode(), hashlib.sha256).digest())
+
+
 @functools.lru_cache(maxsize=4096)
 def _first_vetted_code(secret: bytes, identity: str) -> str:
     # Cached: a build asks for each roster student's code several times, and each draw's
-    # vetting runs the reference model (about 30 ms).
-    message = f"{_PURPOSE}|{identity}"
+    # vetting runs the reference model (about 30 ms). A draw whose variant misses a teaching
+    # point is passed over for the next (a few identities in a hundred).
     for attempt in range(_MAX_DRAWS):
-        # The first draw is the identity's plain HMAC; a draw whose variant misses a teaching
-        # point is passed over for the next (a few identities in a hundred).
-        salted = message if attempt == 0 else f"{message}|{attempt}"
-        digest = hmac.new(secret, salted.encode(), hashlib.sha256).digest()
-        code = variant_code_from_bytes(digest)
+        code = code_draw(secret, identity, attempt)
         if keeps_teaching_points(code):
             return code
     raise RuntimeError(f"no variant of {identity!r} in {_MAX_DRAWS} draws keeps the lab's points")

@@ -16,6 +16,7 @@ reaches it (the canary plan is searched as the solution of 2c searches it).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -105,16 +106,21 @@ def _reference_try(track: Track) -> TryPlan:
     return try_plan
 
 
+@functools.cache
+def _track_platform_pays(key: str) -> bool:
+    # The story of each track's fleet: Tiny Pioneer's platform does not pay yet, everyone
+    # else's does. Fixed per track, so worked out once.
+    base = TRACKS[key]
+    return base.n_models >= toil.break_even_models(base.heterogeneity, base.toil_params)
+
+
 def _break_even_kept(track: Track) -> bool:
-    # The fleet is on the same side of its break-even size as the track's fleet is of the
-    # track's: Tiny Pioneer's platform does not pay yet, everyone else's does.
-    base = TRACKS[track.key]
+    # N* in range, and the fleet on the same side of it as the track's fleet of the track's.
     n_star = toil.break_even_models(track.heterogeneity, track.toil_params)
-    base_star = toil.break_even_models(base.heterogeneity, base.toil_params)
     low, high = BREAK_EVEN_RANGE
-    if n_star is None or base_star is None or not low <= n_star <= high:
+    if n_star is None or not low <= n_star <= high:
         return False
-    return (track.n_models >= n_star) == (base.n_models >= base_star)
+    return (track.n_models >= n_star) == _track_platform_pays(track.key)
 
 
 def _canary_plan_kept(track: Track) -> bool:
